@@ -1,0 +1,15 @@
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    libharfbuzz-subset0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml ./
+COPY . .
+RUN pip install --no-cache-dir .
+RUN DJANGO_SETTINGS_MODULE=tar_portal.settings.development python manage.py collectstatic --noinput
+RUN useradd --system --home /app tar && mkdir -p /app/var && chown -R tar /app/var
+USER tar
+EXPOSE 8000
+CMD ["gunicorn", "tar_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,55 @@
+# TAR Portal. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the portal with its dev tools
+
+run: install ## Migrate, load the demo world, start web + Celery worker + beat (Ctrl-C stops all)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v0
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) bash scripts/run_all.sh
+
+test: install ## Run the whole test suite (needs PostgreSQL and Redis; see README)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff lint + format check, and migrations up to date
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tar_portal.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+format: install ## Format and auto-fix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: install ## mypy on the pure domain modules
+	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py
+
+bench: install ## Run every benchmark under bench/ (PostgreSQL benches need DATABASE_URL)
+	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+migrate: install ## Apply database migrations
+	$(PY) manage.py migrate --noinput
+
+seed: install ## Load the demo world into the configured database
+	$(PY) manage.py seed_demo
+
+clean: ## Remove the demo database, broker files and caches (keeps .venv)
+	rm -rf var .pytest_cache .ruff_cache
+
+.PHONY: help install run test lint format typecheck bench migrate seed clean

@@ -1,0 +1,73 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    PROVIDER = "provider", "Provider user"  # staff of a provider organization
+    INTAKE = "intake", "Intake coordinator"  # enters fax/mail/phone TARs
+    NURSE = "nurse", "UM nurse"  # triages, approves when criteria are met
+    PHYSICIAN = "physician", "Physician reviewer"  # every decision incl. medical necessity
+    MEMBER = "member", "Member"  # a Medi-Cal beneficiary, sees only their own records
+    MEMBER_SERVICES = "member_services", "Member services"  # acts for a member who called
+    MANAGER = "manager", "UM manager"  # configures criteria, calendar, users; reports
+
+
+PLAN_STAFF_ROLES = frozenset(
+    {Role.INTAKE, Role.NURSE, Role.PHYSICIAN, Role.MEMBER_SERVICES, Role.MANAGER}
+)
+# Plan staff whose reads of a member's clinical record are written to the history.
+CLINICAL_READ_LOGGED_ROLES = PLAN_STAFF_ROLES
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices)
+    organization = models.ForeignKey(
+        "authorizations.ProviderOrganization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text="Provider users only: the organization whose requests they see.",
+    )
+    provider = models.ForeignKey(
+        "authorizations.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text="The clinician this login belongs to (provider users and physician "
+        "reviewers); used for the default requesting provider and conflict-of-interest.",
+    )
+    member = models.OneToOneField(
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="user",
+        help_text="Member logins only.",
+    )
+    direct_phone = models.CharField(
+        max_length=30, blank=True, help_text="Printed on provider letters (physicians)."
+    )
+    failed_login_count = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="provider_user_has_organization",
+                condition=~Q(role="provider") | Q(organization__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="member_user_has_member",
+                condition=~Q(role="member") | Q(member__isnull=False),
+            ),
+        ]
+
+    @property
+    def is_plan_staff(self) -> bool:
+        return self.role in PLAN_STAFF_ROLES
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and self.role in roles

@@ -1,0 +1,528 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from authorizations.storage import private_storage
+from authorizations.validators import validate_npi
+from members.models import Member
+
+
+class OrganizationKind(models.TextChoices):
+    PRIMARY_CARE = "primary_care", "Primary-care office"
+    PAIN_CLINIC = "pain_clinic", "Pain clinic"
+    HOSPITAL = "hospital", "Hospital or surgery center"
+    OTHER = "other", "Other"
+
+
+class ProviderOrganization(models.Model):
+    name = models.CharField(max_length=160, unique=True)
+    kind = models.CharField(max_length=20, choices=OrganizationKind.choices)
+    tax_id = models.CharField("TIN", max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    fax = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True, help_text="Where provider notices are e-mailed.")
+    address = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Specialty(models.TextChoices):
+    FAMILY_MEDICINE = "family_medicine", "Family medicine"
+    INTERNAL_MEDICINE = "internal_medicine", "Internal medicine"
+    PAIN_MEDICINE = "pain_medicine", "Pain medicine"
+    ANESTHESIOLOGY = "anesthesiology", "Anesthesiology"
+    PHYSICAL_MEDICINE = "physical_medicine", "Physical medicine and rehabilitation"
+    NEUROSURGERY = "neurosurgery", "Neurosurgery"
+    ORTHOPEDICS = "orthopedics", "Orthopedic surgery"
+    FACILITY = "facility", "Facility"
+    UTILIZATION_REVIEW = "utilization_review", "Utilization review (plan physician)"
+
+
+class NetworkStatus(models.TextChoices):
+    IN_NETWORK = "in_network", "In network"
+    OUT_OF_NETWORK = "out_of_network", "Out of network"
+
+
+class Provider(models.Model):
+    npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
+    name = models.CharField(max_length=160)
+    credentials = models.CharField(max_length=20, blank=True, help_text="MD, DO, NP…")
+    organization = models.ForeignKey(
+        ProviderOrganization, on_delete=models.PROTECT, related_name="providers"
+    )
+    specialty = models.CharField(max_length=30, choices=Specialty.choices)
+    taxonomy_code = models.CharField(max_length=10, blank=True)
+    network_status = models.CharField(
+        max_length=20, choices=NetworkStatus.choices, default=NetworkStatus.IN_NETWORK
+    )
+    is_pcp = models.BooleanField("primary care provider", default=False)
+    # 000: only a provider credentialed as a Pain Management Specialist acts as one.
+    pain_specialist_credentialed_from = models.DateField(null=True, blank=True)
+    pain_specialist_credentialed_to = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.npi})"
+
+    def is_credentialed_pain_specialist_on(self, day) -> bool:
+        start, end = self.pain_specialist_credentialed_from, self.pain_specialist_credentialed_to
+        return start is not None and start <= day and (end is None or day <= end)
+
+
+class ReferralStatus(models.TextChoices):
+    ACTIVE = "active", "Active"  # usable by the specialist within its dates
+    CANCELLED = "cancelled", "Cancelled"  # withdrawn by the PCP office
+
+
+class Referral(models.Model):
+    """A RAF: the member's PCP refers the member to a specialist (000 VI.C)."""
+
+    number = models.CharField(max_length=20, unique=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="referrals")
+    referring_provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    referring_organization = models.ForeignKey(
+        ProviderOrganization, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    to_organization = models.ForeignKey(
+        ProviderOrganization, on_delete=models.PROTECT, related_name="referrals_received"
+    )
+    to_provider = models.ForeignKey(
+        Provider,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals_received",
+    )
+    specialty = models.CharField(max_length=30, choices=Specialty.choices)
+    reason = models.TextField()
+    diagnosis_codes = models.JSONField(default=list)
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    visits_authorized = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(
+        max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.ACTIVE
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="referral_valid_to_after_from",
+                condition=Q(valid_to__gte=models.F("valid_from")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def is_valid_on(self, day) -> bool:
+        return self.status == ReferralStatus.ACTIVE and self.valid_from <= day <= self.valid_to
+
+
+class RequestType(models.TextChoices):
+    PRE_SERVICE = "pre_service", "Pre-service"
+    CONCURRENT = "concurrent", "Concurrent"
+    POST_SERVICE = "post_service", "Post-service (retrospective)"
+
+
+class Urgency(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", "Routine"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    API = "api", "API"
+    FAX = "fax", "Fax"
+    MAIL = "mail", "Mail"
+    PHONE = "phone", "Phone"
+
+
+class PlaceOfService(models.TextChoices):
+    # CMS place-of-service codes used for these services.
+    OFFICE = "11", "11 Office"
+    OUTPATIENT_HOSPITAL_ON_CAMPUS = "22", "22 On-campus outpatient hospital"
+    AMBULATORY_SURGERY_CENTER = "24", "24 Ambulatory surgical center"
+    INPATIENT_HOSPITAL = "21", "21 Inpatient hospital"
+    OUTPATIENT_HOSPITAL_OFF_CAMPUS = "19", "19 Off-campus outpatient hospital"
+    HOSPICE = "34", "34 Hospice"
+    HOME = "12", "12 Home"
+
+
+class SpinalRegion(models.TextChoices):
+    CERVICAL = "cervical", "Cervical"
+    THORACIC = "thoracic", "Thoracic"
+    LUMBAR = "lumbar", "Lumbar"
+    SACRAL = "sacral", "Sacral"
+
+
+class TarStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"  # received, waiting for a nurse
+    IN_REVIEW = "in_review", "In review"  # claimed by a nurse
+    PENDED = "pended", "Pended for information"  # information requested; the clock runs on
+    REFERRED = "referred", "Referred to physician"  # waiting for a physician reviewer
+    APPROVED = "approved", "Approved"  # every line approved as requested
+    MODIFIED = "modified", "Modified"  # approved in part (fewer units, other dates)
+    DENIED = "denied", "Denied"  # adverse determination
+    CLOSED = "closed", "Closed"  # non-medical closure: not eligible, duplicate, no TAR needed
+    WITHDRAWN = "withdrawn", "Withdrawn"  # withdrawn by the requesting provider
+
+
+OPEN_STATUSES = (TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.PENDED, TarStatus.REFERRED)
+DECIDED_STATUSES = (TarStatus.APPROVED, TarStatus.MODIFIED, TarStatus.DENIED, TarStatus.CLOSED)
+
+
+class ReasonCode(models.TextChoices):
+    # Stable: a retired code is never reused (PRODUCT §8).
+    MEDICAL_NECESSITY = "medical_necessity", "Does not meet medical-necessity criteria"
+    NOT_A_BENEFIT = "not_a_benefit", "Not a covered benefit"
+    NOT_ELIGIBLE = "not_eligible", "Member not eligible on the date of service"
+    DUPLICATE = "duplicate", "Duplicate request"
+    NO_AUTHORIZATION_REQUIRED = "no_authorization_required", "No authorization required"
+
+
+NON_MEDICAL_REASONS = (
+    ReasonCode.NOT_A_BENEFIT,
+    ReasonCode.NOT_ELIGIBLE,
+    ReasonCode.DUPLICATE,
+    ReasonCode.NO_AUTHORIZATION_REQUIRED,
+)
+
+
+class ExtensionReason(models.TextChoices):
+    # Stable: a retired code is never reused (PRODUCT §4, §8).
+    INFORMATION_NOT_RECEIVED = "information_not_received", "Information requested, not received"
+    EXPERT_REVIEW_NEEDED = "expert_review_needed", "Specialist or expert review needed"
+    ADDITIONAL_EXAM_NEEDED = "additional_exam_needed", "Additional examination or test needed"
+    REQUESTED_BY_MEMBER_OR_PROVIDER = (
+        "requested_by_member_or_provider",
+        "Requested by the member or provider",
+    )
+
+
+class Tar(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="tars")
+    requesting_provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="tars_requested"
+    )
+    servicing_provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="tars_serviced"
+    )
+    # Denormalised from the providers so that scoping a list is one indexed filter.
+    requesting_organization = models.ForeignKey(
+        ProviderOrganization, on_delete=models.PROTECT, related_name="tars_requested"
+    )
+    servicing_organization = models.ForeignKey(
+        ProviderOrganization, on_delete=models.PROTECT, related_name="tars_serviced"
+    )
+    servicing_facility = models.CharField(max_length=160, blank=True)
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="tars"
+    )
+    place_of_service = models.CharField(max_length=2, choices=PlaceOfService.choices)
+    request_type = models.CharField(max_length=20, choices=RequestType.choices)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices)
+    urgency_reason = models.TextField(blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    received_at = models.DateTimeField(help_text="The true receipt time (PRODUCT §3).")
+    status = models.CharField(
+        max_length=20, choices=TarStatus.choices, default=TarStatus.SUBMITTED, db_index=True
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    # Post-service (002 "Post-Service Retrospective Review").
+    date_of_service = models.DateField(null=True, blank=True)
+    primary_denial_date = models.DateField(null=True, blank=True)
+    retro_eligibility_date = models.DateField(null=True, blank=True)
+    late_submission = models.BooleanField(default=False)
+    late_submission_rule = models.CharField(max_length=60, blank=True)
+
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tars_submitted"
+    )
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tars_assigned",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    status_before_pend = models.CharField(max_length=20, choices=TarStatus.choices, blank=True)
+
+    # Clock (PRODUCT §4); written only through the transition service.
+    effective_received_at = models.DateTimeField()
+    decision_due_at = models.DateTimeField()
+    decision_due_rule = models.CharField(max_length=60)
+    original_decision_due_at = models.DateTimeField()
+    extension_count = models.PositiveSmallIntegerField(default=0)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tars_decided",
+    )
+    reason_code = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
+    provider_notice_due_at = models.DateTimeField(null=True, blank=True)
+    provider_notice_rule = models.CharField(max_length=60, blank=True)
+    member_notice_due_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["decision_due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submitted_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="tar_idempotency_key_per_user",
+            ),
+            models.CheckConstraint(
+                name="urgent_tar_states_reason",
+                condition=~Q(urgency="urgent") | ~Q(urgency_reason=""),
+            ),
+        ]
+        indexes = [
+            # The nurse queue: open requests by decision due time.
+            models.Index(fields=["status", "decision_due_at"], name="tar_status_due_idx"),
+            # The deadline sweep: open, not yet breached, by due time (PRODUCT §4).
+            models.Index(
+                fields=["decision_due_at"],
+                name="tar_open_due_idx",
+                condition=Q(breached_at__isnull=True)
+                & Q(status__in=["submitted", "in_review", "pended", "referred"]),
+            ),
+            models.Index(
+                fields=["requesting_organization", "-received_at"], name="tar_req_org_idx"
+            ),
+            models.Index(fields=["servicing_organization", "-received_at"], name="tar_srv_org_idx"),
+            models.Index(fields=["member", "-received_at"], name="tar_member_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class LineOutcome(models.TextChoices):
+    PENDING = "pending", "Pending"  # not yet decided
+    APPROVED = "approved", "Approved"
+    MODIFIED = "modified", "Modified"
+    DENIED = "denied", "Denied"
+    CLOSED = "closed", "Closed"
+
+
+class Recommendation(models.TextChoices):
+    MEETS_CRITERIA = "meets_criteria", "Meets criteria"  # a nurse may approve
+    NEEDS_INFORMATION = "needs_information", "Needs information"  # ask the provider
+    REFER_TO_PHYSICIAN = "refer_to_physician", "Refer to physician"  # never an auto-denial
+
+
+class ServiceLine(models.Model):
+    tar = models.ForeignKey(Tar, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=5)
+    modifiers = models.JSONField(default=list, blank=True)
+    diagnosis_codes = models.JSONField(default=list)
+    units = models.PositiveIntegerField()
+    spinal_region = models.CharField(max_length=10, choices=SpinalRegion.choices, blank=True)
+    service_date_from = models.DateField()
+    service_date_to = models.DateField()
+    criteria_set_choice = models.CharField(max_length=40, blank=True)
+    family = models.CharField(max_length=40, blank=True, db_index=True)
+    # Criteria evaluation at submission (issue: criteria engine), with the set version used.
+    criteria_set = models.ForeignKey(
+        "criteria.CriteriaSet", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evaluation = models.JSONField(default=dict, blank=True)
+    recommendation = models.CharField(max_length=20, choices=Recommendation.choices, blank=True)
+    outcome = models.CharField(max_length=10, choices=LineOutcome.choices, default="pending")
+    approved_units = models.PositiveIntegerField(null=True, blank=True)
+    approved_date_from = models.DateField(null=True, blank=True)
+    approved_date_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tar", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tar", "line_number"], name="service_line_number"),
+            models.CheckConstraint(name="service_line_units_positive", condition=Q(units__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tar_id}/{self.line_number} {self.code}"
+
+
+class Attachment(models.Model):
+    tar = models.ForeignKey(Tar, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Decision(models.Model):
+    """One decision on a TAR, immutable once written (what the letters cite)."""
+
+    tar = models.ForeignKey(Tar, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(max_length=10, choices=LineOutcome.choices)
+    reason_code = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    criteria_refs = models.JSONField(default=list, blank=True)
+    line_outcomes = models.JSONField(default=list, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    automated = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+
+class Extension(models.Model):
+    tar = models.ForeignKey(Tar, on_delete=models.PROTECT, related_name="extensions")
+    reason = models.CharField(max_length=40, choices=ExtensionReason.choices)
+    note = models.TextField(blank=True, help_text="What is needed from the provider or member.")
+    previous_due_at = models.DateTimeField()
+    new_due_at = models.DateTimeField()
+    extended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    extended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["extended_at", "id"]
+
+
+class InformationRequest(models.Model):
+    tar = models.ForeignKey(Tar, on_delete=models.PROTECT, related_name="information_requests")
+    message = models.TextField()
+    missing_keys = models.JSONField(default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    response = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+
+class HistoryAction(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    DECIDED = "decided", "Decided"
+    EXTENDED = "extended", "Deadline extended"
+    INFORMATION_REQUESTED = "information_requested", "Information requested"
+    INFORMATION_RECEIVED = "information_received", "Information received"
+    ATTACHMENT_ADDED = "attachment_added", "Attachment added"
+    CLINICAL_READ = "clinical_read", "Clinical record read by plan staff"
+    ATTACHMENT_READ = "attachment_read", "Attachment opened by plan staff"
+    REFERRAL_CREATED = "referral_created", "Referral created"
+    BREACHED = "breached", "Decision deadline breached"
+    EVALUATED = "evaluated", "Criteria evaluated"
+
+
+class HistoryEntry(models.Model):
+    """Append-only: who did what, when and why (PRODUCT §3). Never updated or deleted; on
+    PostgreSQL a trigger refuses UPDATE and DELETE (migration 0002)."""
+
+    tar = models.ForeignKey(
+        Tar, null=True, blank=True, on_delete=models.PROTECT, related_name="history"
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="history")
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="history"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=30, choices=HistoryAction.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "history entries"
+        indexes = [
+            models.Index(fields=["tar", "at"], name="history_tar_idx"),
+            models.Index(fields=["member", "at"], name="history_member_idx"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("History entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("History entries are append-only.")
+
+
+class NumberSequence(models.Model):
+    """Per-year counters for TAR-YYYY-NNNNNN and RAF-YYYY-NNNNNN, taken under a row lock."""
+
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="number_sequence_prefix_year")
+        ]
+
+
+class CalendarAdjustmentKind(models.TextChoices):
+    ADDED = "added", "Added plan holiday"  # a closure day the library does not know
+    REMOVED = "removed", "Removed holiday"  # the plan works on a state holiday
+
+
+class CalendarAdjustment(models.Model):
+    """Admin edits to the business calendar on top of the `holidays` library (PRODUCT §4)."""
+
+    date = models.DateField(unique=True)
+    kind = models.CharField(max_length=10, choices=CalendarAdjustmentKind.choices)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind}: {self.name}"

@@ -1,0 +1,233 @@
+"""Every read of providers, referrals, TARs and attachments, scoped by the caller.
+
+A caller who may not see an object gets the same answer as for one that does not exist
+(404), so that scoping never reveals that a member or request exists.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import PLAN_STAFF_ROLES, Role, User
+from authorizations.models import (
+    Attachment,
+    HistoryEntry,
+    Provider,
+    ProviderOrganization,
+    Referral,
+    ServiceLine,
+    Tar,
+)
+from members.models import EligibilitySpan, Member
+from tar_portal.errors import DomainError, ErrorCode
+
+
+def _not_found() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, "Not found.")
+
+
+def tar_scope_q(user: User) -> Q | None:
+    """The filter for the TARs a user may see; None means none at all."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.role in PLAN_STAFF_ROLES:
+        return Q()
+    if user.role == Role.PROVIDER and user.organization_id:
+        return Q(requesting_organization_id=user.organization_id) | Q(
+            servicing_organization_id=user.organization_id
+        )
+    if user.role == Role.MEMBER and user.member_id:
+        return Q(member_id=user.member_id)
+    return None
+
+
+def tar_list(*, user: User, filters: dict | None = None) -> QuerySet[Tar]:
+    scope = tar_scope_q(user)
+    if scope is None:
+        return Tar.objects.none()
+    filters = filters or {}
+    qs = Tar.objects.filter(scope)
+    if status := filters.get("status"):
+        qs = qs.filter(status__in=status.split(","))
+    if urgency := filters.get("urgency"):
+        qs = qs.filter(urgency=urgency)
+    if request_type := filters.get("request_type"):
+        qs = qs.filter(request_type=request_type)
+    if assigned := filters.get("assigned_to"):
+        qs = (
+            qs.filter(assigned_to__isnull=True)
+            if assigned == "none"
+            else qs.filter(assigned_to_id=assigned)
+        )
+    if due_before := filters.get("due_before"):
+        qs = qs.filter(decision_due_at__lt=due_before)
+    if member_cin := filters.get("member"):
+        qs = qs.filter(member__cin=member_cin.upper())
+    if family := filters.get("family"):
+        qs = qs.filter(pk__in=ServiceLine.objects.filter(family=family).values("tar_id"))
+    ordering = filters.get("ordering") or (
+        "decision_due_at" if user.role in PLAN_STAFF_ROLES else "-received_at"
+    )
+    allowed = {"decision_due_at", "-decision_due_at", "received_at", "-received_at"}
+    if ordering not in allowed:
+        raise DomainError(
+            ErrorCode.INVALID,
+            "Unknown ordering.",
+            fields={"ordering": [f"Use one of: {', '.join(sorted(allowed))}."]},
+        )
+    return (
+        qs.select_related(
+            "member",
+            "requesting_provider",
+            "servicing_provider",
+            "assigned_to",
+        )
+        .prefetch_related(Prefetch("lines", queryset=ServiceLine.objects.order_by("line_number")))
+        .order_by(ordering, "id")
+    )
+
+
+def tar_get(*, user: User, tar_id: int) -> Tar:
+    scope = tar_scope_q(user)
+    if scope is None:
+        raise _not_found()
+    tar = (
+        Tar.objects.filter(scope)
+        .select_related(
+            "member__pcp",
+            "requesting_provider__organization",
+            "servicing_provider__organization",
+            "referral",
+            "assigned_to",
+            "decided_by",
+        )
+        .prefetch_related(
+            Prefetch("lines", queryset=ServiceLine.objects.select_related("criteria_set")),
+            "attachments",
+            "extensions",
+            "information_requests",
+            "decisions",
+            Prefetch("member__eligibility_spans", queryset=EligibilitySpan.objects.all()),
+        )
+        .filter(pk=tar_id)
+        .first()
+    )
+    if tar is None:
+        raise _not_found()
+    return tar
+
+
+def tar_history(*, user: User, tar: Tar) -> QuerySet[HistoryEntry]:
+    if user.role == Role.MEMBER:
+        # Members see their request's status changes, not who on staff read what.
+        return tar.history.exclude(action__in=["clinical_read", "attachment_read"]).select_related(
+            "actor"
+        )
+    if user.role == Role.PROVIDER:
+        return tar.history.exclude(action__in=["clinical_read", "attachment_read"]).select_related(
+            "actor"
+        )
+    return tar.history.select_related("actor")
+
+
+def attachment_get(*, user: User, attachment_id: int) -> Attachment:
+    """Attachments are clinical records: the provider organizations on the request and plan
+    staff may open them; members get their copies through member services."""
+    scope = tar_scope_q(user)
+    if scope is None or user.role == Role.MEMBER:
+        raise _not_found()
+    tar_ids = Tar.objects.filter(scope).values("pk")
+    attachment = (
+        Attachment.objects.select_related("tar__member")
+        .filter(pk=attachment_id, tar_id__in=tar_ids)
+        .first()
+    )
+    if attachment is None:
+        raise _not_found()
+    return attachment
+
+
+def referral_list(*, user: User) -> QuerySet[Referral]:
+    qs = Referral.objects.select_related(
+        "member", "referring_provider", "to_organization", "to_provider"
+    )
+    if user.role in PLAN_STAFF_ROLES:
+        return qs
+    if user.role == Role.PROVIDER and user.organization_id:
+        return qs.filter(
+            Q(referring_organization_id=user.organization_id)
+            | Q(to_organization_id=user.organization_id)
+        )
+    if user.role == Role.MEMBER and user.member_id:
+        return qs.filter(member_id=user.member_id)
+    return qs.none()
+
+
+def referral_get(*, user: User, referral_id: int) -> Referral:
+    referral = referral_list(user=user).filter(pk=referral_id).first()
+    if referral is None:
+        raise _not_found()
+    return referral
+
+
+def provider_list(*, user: User, npi: str = "", query: str = "") -> QuerySet[Provider]:
+    """The provider directory is not PHI: every signed-in user may search it."""
+    qs = Provider.objects.select_related("organization")
+    if npi:
+        qs = qs.filter(npi=npi)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(organization__name__icontains=query))
+    return qs.order_by("name")
+
+
+def organization_list() -> QuerySet[ProviderOrganization]:
+    return ProviderOrganization.objects.order_by("name")
+
+
+def member_scope_q(user: User) -> Q | None:
+    if user.role in PLAN_STAFF_ROLES:
+        return Q()
+    if user.role == Role.MEMBER and user.member_id:
+        return Q(pk=user.member_id)
+    if user.role == Role.PROVIDER and user.organization_id:
+        org = user.organization_id
+        # Members this office already cares for: its PCP panel, referrals to or from it,
+        # requests it made or services.
+        return (
+            Q(pcp__organization_id=org)
+            | Q(referrals__to_organization_id=org)
+            | Q(referrals__referring_organization_id=org)
+            | Q(tars__requesting_organization_id=org)
+            | Q(tars__servicing_organization_id=org)
+        )
+    return None
+
+
+def member_get(*, user: User, cin: str, date_of_birth=None) -> Member:
+    """Look a member up by CIN. Providers see members their office cares for; any other
+    member only when they also give the matching date of birth (an eligibility check, as
+    the State's eligibility line works), which returns the same record."""
+    scope = member_scope_q(user)
+    if scope is None:
+        raise _not_found()
+    base = Member.objects.select_related("pcp__organization").prefetch_related("eligibility_spans")
+    cin = (cin or "").strip().upper()
+    member = base.filter(pk__in=Member.objects.filter(scope).values("pk")).filter(cin=cin).first()
+    if member is None and user.role == Role.PROVIDER and date_of_birth is not None:
+        member = base.filter(cin=cin, date_of_birth=date_of_birth).first()
+    if member is None:
+        raise _not_found()
+    return member
+
+
+def member_list(*, user: User) -> QuerySet[Member]:
+    scope = member_scope_q(user)
+    if scope is None:
+        return Member.objects.none()
+    ids = Member.objects.filter(scope).values("pk")
+    return (
+        Member.objects.filter(pk__in=ids)
+        .select_related("pcp__organization")
+        .prefetch_related("eligibility_spans")
+        .order_by("last_name", "first_name")
+    )

@@ -1,0 +1,59 @@
+from django.contrib import admin
+from django.utils.html import format_html_join
+
+from criteria.models import CriteriaSet, CriteriaSetSetting
+
+
+@admin.register(CriteriaSet)
+class CriteriaSetAdmin(admin.ModelAdmin):
+    """Published versions are immutable: shown read-only, each version its own row, so that
+    versions of one set can be compared side by side (select the set in the filter)."""
+
+    list_display = [
+        "set_id",
+        "version",
+        "title",
+        "effective_from",
+        "effective_to",
+        "criteria_count",
+    ]
+    list_filter = ["set_id", "family"]
+    search_fields = ["set_id", "title"]
+    readonly_fields = [
+        "set_id",
+        "version",
+        "title",
+        "family",
+        "effective_from",
+        "effective_to",
+        "sources",
+        "published_at",
+        "criteria_text",
+    ]
+    exclude = ["definition"]
+
+    @admin.display(description="criteria")
+    def criteria_count(self, obj: CriteriaSet) -> int:
+        return len(obj.criteria)
+
+    @admin.display(description="numbered criteria")
+    def criteria_text(self, obj: CriteriaSet) -> str:
+        return format_html_join(
+            "",
+            "<p><strong>{}.</strong> {}</p>",
+            ((c.get("number"), c.get("text")) for c in obj.criteria),
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CriteriaSetSetting)
+class CriteriaSetSettingAdmin(admin.ModelAdmin):
+    list_display = ["set_id", "auto_approve"]

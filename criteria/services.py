@@ -1,0 +1,205 @@
+"""Criteria in the database: publishing the shipped sets, picking the version in force, and
+evaluating a TAR's lines with the exact version recorded (PRODUCT §6)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from criteria import catalog, engine
+from criteria.models import CriteriaSet
+
+
+def _parse(day: str | None) -> date | None:
+    return date.fromisoformat(day) if day else None
+
+
+@transaction.atomic
+def criteria_publish_catalog() -> list[CriteriaSet]:
+    """Publish every shipped set version not yet in the database. Published rows are never
+    changed: a changed set is shipped as a new version."""
+    created = []
+    for set_def in catalog.SHIPPED_SETS:
+        exists = CriteriaSet.objects.filter(
+            set_id=set_def["id"], version=set_def["version"]
+        ).exists()
+        if exists:
+            continue
+        created.append(
+            CriteriaSet.objects.create(
+                set_id=set_def["id"],
+                version=set_def["version"],
+                title=set_def["title"],
+                family=set_def["family"],
+                effective_from=_parse(set_def["effective_from"]),
+                effective_to=_parse(set_def.get("effective_to")),
+                sources=list(set_def.get("sources", [])),
+                definition=set_def,
+            )
+        )
+    return created
+
+
+def criteria_set_in_force(*, set_id: str, on: date) -> CriteriaSet | None:
+    return (
+        CriteriaSet.objects.filter(set_id=set_id, effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .order_by("-effective_from", "-published_at")
+        .first()
+    )
+
+
+def current_criteria_sets(*, on: date | None = None) -> list[CriteriaSet]:
+    on = on or timezone.localdate()
+    sets = (
+        CriteriaSet.objects.filter(effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .order_by("set_id", "-effective_from", "-published_at")
+    )
+    newest: dict[str, CriteriaSet] = {}
+    for criteria_set in sets:
+        newest.setdefault(criteria_set.set_id, criteria_set)
+    return list(newest.values())
+
+
+def plan_prior_sessions(
+    *, member_id: int, family: str, region: str, before: date, exclude_tar_id: int | None = None
+) -> int:
+    """The plan's own approved sessions of a family in a region for the member in the 12
+    months before `before` (PRODUCT §6 repeat-session rules)."""
+    from authorizations.models import LineOutcome, ServiceLine
+
+    if not family or not region:
+        return 0
+    qs = ServiceLine.objects.filter(
+        tar__member_id=member_id,
+        family=family,
+        spinal_region=region,
+        outcome__in=[LineOutcome.APPROVED, LineOutcome.MODIFIED],
+        approved_date_from__gte=before - timedelta(days=365),
+        approved_date_from__lt=before,
+    )
+    if exclude_tar_id is not None:
+        qs = qs.exclude(tar_id=exclude_tar_id)
+    return qs.values("tar_id").distinct().count()
+
+
+def evaluate_line(
+    *,
+    code: str,
+    answers: dict[str, Any],
+    chosen_set: str | None,
+    on: date,
+    member_id: int | None = None,
+    exclude_tar_id: int | None = None,
+) -> tuple[CriteriaSet | None, engine.Evaluation, int]:
+    """Evaluate one code against the set version in force on `on`. Raises CriteriaError for a
+    malformed code or a set that does not fit the code."""
+    set_id = catalog.criteria_set_for(code, chosen_set)
+    if set_id is None:
+        return None, engine.evaluate_no_set(code), 0
+    criteria_set = criteria_set_in_force(set_id=set_id, on=on)
+    if criteria_set is None:
+        # No version in force on that date: nothing to apply automatically.
+        return None, engine.evaluate_no_set(code), 0
+    prior = 0
+    if member_id is not None:
+        prior = plan_prior_sessions(
+            member_id=member_id,
+            family=criteria_set.family,
+            region=str(answers.get("spinal_region") or ""),
+            before=on,
+            exclude_tar_id=exclude_tar_id,
+        )
+    evaluation = engine.evaluate(
+        criteria_set.definition, code=code, answers=answers, plan_prior_sessions=prior
+    )
+    return criteria_set, evaluation, prior
+
+
+def tar_evaluate_lines(*, tar, lines, actor) -> None:
+    """Evaluate each line of a TAR and store the result with the set version used. The stored
+    result is what a later decision and its letters cite; evaluating again (after the provider
+    answers) writes a new result but never rewrites a decision."""
+    from authorizations.models import HistoryAction
+    from authorizations.services import history_record
+
+    summary = []
+    for line in lines:
+        answers = dict(tar.answers or {})
+        if line.spinal_region and not answers.get("spinal_region"):
+            answers["spinal_region"] = line.spinal_region
+        criteria_set, evaluation, prior = evaluate_line(
+            code=line.code,
+            answers=answers,
+            chosen_set=line.criteria_set_choice or None,
+            on=line.service_date_from,
+            member_id=tar.member_id,
+            exclude_tar_id=tar.pk,
+        )
+        line.criteria_set = criteria_set
+        line.evaluation = {
+            **evaluation.as_dict(),
+            "family": line.family,
+            "missing_answers": list(evaluation.missing_answers),
+            "plan_prior_sessions": prior,
+            "no_tar_required": catalog.is_no_tar_code(line.code),
+            "evaluated_at": timezone.now().isoformat(),
+        }
+        line.recommendation = evaluation.recommendation.value
+        line.save(update_fields=["criteria_set", "evaluation", "recommendation"])
+        summary.append(
+            {
+                "line_number": line.line_number,
+                "criteria_set": evaluation.criteria_set,
+                "version": evaluation.version,
+                "recommendation": evaluation.recommendation.value,
+            }
+        )
+    history_record(
+        tar=tar,
+        member=tar.member,
+        actor=actor,
+        action=HistoryAction.EVALUATED,
+        detail={"lines": summary},
+    )
+
+
+def criteria_refs_resolve(refs: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Resolve citations of the form `<set>:<version>:<number>` (e.g. `esi:2026.1:3`) to the
+    published criterion, returning (resolved, errors). Letters cite these exact words."""
+    resolved: list[dict[str, Any]] = []
+    errors: list[str] = []
+    cache: dict[tuple[str, str], CriteriaSet | None] = {}
+    for ref in refs:
+        parts = str(ref).split(":")
+        if len(parts) != 3 or not parts[2].isdigit():
+            errors.append(f"{ref!r}: cite as set:version:number, e.g. esi:2026.1:3.")
+            continue
+        set_id, version, number = parts[0], parts[1], int(parts[2])
+        key = (set_id, version)
+        if key not in cache:
+            cache[key] = CriteriaSet.objects.filter(set_id=set_id, version=version).first()
+        criteria_set = cache[key]
+        criterion = None
+        if criteria_set is not None:
+            criterion = next((c for c in criteria_set.criteria if c["number"] == number), None)
+        if criterion is None:
+            errors.append(f"{ref!r}: no such published criterion.")
+            continue
+        resolved.append(
+            {
+                "ref": f"{set_id}:{version}:{number}",
+                "criteria_set": set_id,
+                "version": version,
+                "title": criteria_set.title,
+                "number": number,
+                "text": criterion["text"],
+                "text_es": criterion.get("text_es", ""),
+            }
+        )
+    return resolved, errors

@@ -1,0 +1,97 @@
+from datetime import date
+
+from django.db import models
+from django.db.models import F, Q
+
+from members.validators import validate_cin
+
+
+class WrittenLanguage(models.TextChoices):
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Spanish"
+
+
+class AlternateFormat(models.TextChoices):
+    STANDARD = "standard", "Standard print"
+    LARGE_PRINT = "large_print", "Large print (18 pt or larger)"
+    BRAILLE = "braille", "Braille"
+    AUDIO = "audio", "Audio"
+
+
+class Member(models.Model):
+    cin = models.CharField("CIN", max_length=9, unique=True, validators=[validate_cin])
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    address_line1 = models.CharField(max_length=120)
+    address_line2 = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=80)
+    state = models.CharField(max_length=2, default="CA")
+    postal_code = models.CharField(max_length=10)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    written_language = models.CharField(
+        max_length=5, choices=WrittenLanguage.choices, default=WrittenLanguage.ENGLISH
+    )
+    alternate_format = models.CharField(
+        max_length=20, choices=AlternateFormat.choices, default=AlternateFormat.STANDARD
+    )
+    pcp = models.ForeignKey(
+        "authorizations.Provider",
+        verbose_name="assigned PCP",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_members",
+    )
+    # Clinical flags that change authorization rules (001 I.A.1-3: no pump TAR needed).
+    hospice = models.BooleanField("hospice enrollment", default=False)
+    terminal_condition = models.BooleanField(default=False)
+    cancer_diagnosis = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return f"{self.cin}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def is_eligible_on(self, day: date) -> bool:
+        # Uses prefetched spans when present, so a list of members costs no extra queries.
+        return any(span.covers(day) for span in self.eligibility_spans.all())
+
+
+class EligibilitySpan(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="eligibility_spans")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Empty: open-ended.")
+    # A retroactive grant covers dates before it was granted (002 post-service review).
+    retroactive = models.BooleanField(default=False)
+    granted_on = models.DateField(
+        null=True, blank=True, help_text="When the State granted a retroactive span."
+    )
+    aid_code = models.CharField(max_length=4, blank=True)
+
+    class Meta:
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                name="eligibility_span_ends_after_start",
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+            ),
+            models.CheckConstraint(
+                name="retroactive_span_has_grant_date",
+                condition=Q(retroactive=False) | Q(granted_on__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date} – {self.end_date or 'open'}"
+
+    def covers(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)

@@ -1,0 +1,8 @@
+"""Local development and the `make run` demo: safe defaults, never for production."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-deploy")
+os.environ.setdefault("DJANGO_DEBUG", "true")
+
+from tar_portal.settings.base import *  # noqa: F403

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tar_portal import views
+
+admin.site.site_header = "TAR Portal administration"
+admin.site.site_title = "TAR Portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("tar_portal.api_urls")),
+]
+
+handler400 = "tar_portal.views.bad_request"
+handler403 = "tar_portal.views.permission_denied"
+handler404 = "tar_portal.views.page_not_found"
+handler500 = "tar_portal.views.server_error"
