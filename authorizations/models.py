@@ -454,6 +454,7 @@ class HistoryAction(models.TextChoices):
     ATTACHMENT_READ = "attachment_read", "Attachment opened by plan staff"
     REFERRAL_CREATED = "referral_created", "Referral created"
     BREACHED = "breached", "Decision deadline breached"
+    NOTICE_OVERDUE = "notice_overdue", "Notice not sent by its deadline"
     EVALUATED = "evaluated", "Criteria evaluated"
 
 
@@ -526,3 +527,51 @@ class CalendarAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.kind}: {self.name}"
+
+
+class DeadlineAlert(models.Model):
+    """A due-soon alert raised once per TAR, horizon and deadline (PRODUCT §4 deadline engine).
+    The unique constraint makes a second sweep, a retried task or an overlapping sweep a
+    no-op; an extension gives a new deadline and so new alerts."""
+
+    tar = models.ForeignKey(Tar, on_delete=models.CASCADE, related_name="deadline_alerts")
+    hours_before = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField()
+    raised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tar", "hours_before", "due_at"], name="deadline_alert_once"
+            )
+        ]
+
+
+class Breach(models.Model):
+    """The decision deadline passed with no decision (42 CFR 438.404(c)(5)). One per TAR."""
+
+    tar = models.OneToOneField(Tar, on_delete=models.PROTECT, related_name="breach")
+    due_at = models.DateTimeField(help_text="The deadline that was missed (the breach time).")
+    rule = models.CharField(max_length=60)
+    detected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-due_at", "id"]
+
+
+class Escalation(models.Model):
+    """A breach escalated to the UM manager and the physician reviewers. One per breach."""
+
+    breach = models.OneToOneField(Breach, on_delete=models.PROTECT, related_name="escalation")
+    tar = models.ForeignKey(Tar, on_delete=models.PROTECT, related_name="escalations")
+    roles = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]

@@ -7,12 +7,14 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tar_po
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("TAR_VAR_DIR", "/tmp/tar_portal_test_var")
 
+from tar_portal.env import env_bool
 from tar_portal.settings.base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Tests queue tasks eagerly unless a test runs a real worker (tests/integration).
-CELERY_TASK_ALWAYS_EAGER = True
+# Tests run tasks eagerly; the integration tests start a real worker against Redis and
+# switch eager mode off for themselves (tests/integration).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
