@@ -106,15 +106,12 @@ def _q(
     return entry
 
 
-_PERCENT = {"min_": 0, "max_": 100}
-_COUNT = {"min_": 0}
-
 # fmt: off
 QUESTIONS: dict[str, dict[str, Any]] = {
     q["key"]: q
     for q in (
         _q("pain_duration_weeks", "int", "How many weeks has this pain lasted?",
-           "Count from when this pain began, in whole weeks.", **_COUNT),
+           "Count from when this pain began, in whole weeks.", min_=0),
         _q("pain_score", "int", "What is the member's baseline pain score, from 0 to 10?",
            "0 means no pain and 10 the worst pain imaginable, before this procedure.",
            min_=0, max_=10),
@@ -125,7 +122,7 @@ QUESTIONS: dict[str, dict[str, Any]] = {
         _q("conservative_care_weeks", "int",
            "How many weeks of conservative care has the member tried without enough relief?",
            "Care such as medicines, physical therapy or activity changes, in whole weeks.",
-           **_COUNT),
+           min_=0),
         _q("conservative_modalities", "list", "Which conservative treatments were tried?",
            "Select every kind of treatment tried for this pain.", choices=MODALITIES,
            choice_labels={"medications": "Medicines", "physical_therapy": "Physical therapy",
@@ -159,20 +156,20 @@ QUESTIONS: dict[str, dict[str, Any]] = {
                           "lumbar": "Lumbar (low back)", "sacral": "Sacral"}),
         _q("prior_sessions_12mo", "int",
            "How many sessions of this procedure has the member had in this region in the "
-           "last 12 months?", "Do not count the session requested now.", **_COUNT),
+           "last 12 months?", "Do not count the session requested now.", min_=0),
         _q("prior_relief_percent", "int",
            "How much pain relief, in percent, followed the last session of this procedure?",
-           "0 to 100. Leave blank if there was no earlier session.", **_PERCENT),
+           "0 to 100. Leave blank if there was no earlier session.", min_=0, max_=100),
         _q("prior_relief_weeks", "int", "For how many weeks did that relief last?",
-           "Whole weeks. Leave blank if there was no earlier session.", **_COUNT),
+           "Whole weeks. Leave blank if there was no earlier session.", min_=0),
         _q("mbb_relief_percents", "int_list",
            "What pain relief, in percent, followed each diagnostic medial branch block?",
-           "One number from 0 to 100 for each block done, in order.", **_PERCENT),
+           "One number from 0 to 100 for each block done, in order.", min_=0, max_=100),
         _q("prior_rfa_relief_percent", "int",
            "How much pain relief, in percent, followed the last ablation in this region?",
-           "0 to 100. Leave blank if there was no earlier ablation.", **_PERCENT),
+           "0 to 100. Leave blank if there was no earlier ablation.", min_=0, max_=100),
         _q("prior_rfa_relief_months", "int", "For how many months did that relief last?",
-           "Whole months. Leave blank if there was no earlier ablation.", **_COUNT),
+           "Whole months. Leave blank if there was no earlier ablation.", min_=0),
         _q("psych_evaluation_cleared", "bool",
            "Has a behavioral-health evaluation cleared the member for the device?",
            "A psychological evaluation done for this device."),
@@ -181,7 +178,7 @@ QUESTIONS: dict[str, dict[str, Any]] = {
            "Answer yes only if the disorder is active and not being treated."),
         _q("trial_relief_percent", "int",
            "How much pain relief, in percent, did the device trial give?", "0 to 100.",
-           **_PERCENT),
+           min_=0, max_=100),
         _q("trial_side_effects_acceptable", "bool",
            "Were the side effects during the trial acceptable?",
            "Answer yes if the member tolerated the trial."),
@@ -193,7 +190,7 @@ QUESTIONS: dict[str, dict[str, Any]] = {
                           "non_malignant": "Non-malignant"}),
         _q("life_expectancy_months", "int",
            "What is the member's expected survival, in months?",
-           "The treating physician's estimate, in whole months.", **_COUNT),
+           "The treating physician's estimate, in whole months.", min_=0),
         _q("contraindications", "list", "Which contraindications to the device are present?",
            "Select every one present; select none if there are none.",
            choices=CONTRAINDICATIONS,

@@ -66,6 +66,17 @@ def current_criteria_sets(*, on: date | None = None) -> list[CriteriaSet]:
     return list(newest.values())
 
 
+_COMPILED: dict[tuple[str, str], engine.CompiledSet] = {}
+
+
+def _compiled(criteria_set: CriteriaSet) -> engine.CompiledSet:
+    """Published versions never change, so each is compiled once per process."""
+    key = (criteria_set.set_id, criteria_set.version)
+    if key not in _COMPILED:
+        _COMPILED[key] = engine.compile_criteria_set(criteria_set.definition)
+    return _COMPILED[key]
+
+
 def plan_prior_sessions(
     *, member_id: int, family: str, region: str, before: date, exclude_tar_id: int | None = None
 ) -> int:
@@ -116,7 +127,7 @@ def evaluate_line(
             exclude_tar_id=exclude_tar_id,
         )
     evaluation = engine.evaluate(
-        criteria_set.definition, code=code, answers=answers, plan_prior_sessions=prior
+        _compiled(criteria_set), code=code, answers=answers, plan_prior_sessions=prior
     )
     return criteria_set, evaluation, prior
 

@@ -375,7 +375,8 @@ def test_valid_answers_have_no_errors() -> None:
         ({"mbb_relief_percents": 80}, "mbb_relief_percents", "Give a list of whole numbers."),
         ({"mbb_relief_percents": [80, "90"]}, "mbb_relief_percents",
          "Give a list of whole numbers."),
-        ({"mbb_relief_percents": [80, 120]}, "mbb_relief_percents", "Each value: must be 0 to 100."),
+        ({"mbb_relief_percents": [80, 120]}, "mbb_relief_percents",
+         "Each value: must be 0 to 100."),
     ],
 )  # fmt: skip
 def test_validate_answers_errors(answers: dict[str, Any], field: str, message: str) -> None:

@@ -654,7 +654,9 @@ def one(rule: dict[str, Any], answers: dict[str, Any], *, code: str = "64483",
         "criteria": [{"number": 1, "id": "t.1", "text": "t", "questions": list(rule_keys(rule)),
                       "rule": rule}],
     }  # fmt: skip
-    return evaluate(set_def, code=code, answers=answers, plan_prior_sessions=plan).criteria[0].result
+    return (
+        evaluate(set_def, code=code, answers=answers, plan_prior_sessions=plan).criteria[0].result
+    )
 
 
 OP_CASES: list[tuple[dict[str, Any], dict[str, Any], int, Result]] = [
@@ -815,6 +817,7 @@ def _set_with(rule: Any, **criterion: Any) -> dict[str, Any]:
                                            {"op": "gte", "key": "a", "value": 1}]}),
          "criteria[0].rule.rules[1].key"),
         (_set_with({"op": "is_true", "key": "a"}, questions=["b"]), "criteria[0].questions"),
+        (_set_with({"op": "is_true", "key": "a"}, questions=[["a"]]), "criteria[0].questions"),
         (_set_with({"op": "is_true", "key": "a"}, number=2), "criteria[0].number"),
         (_set_with({"op": "is_true", "key": "a"}, text=" "), "criteria[0].text"),
         (_set_with({"op": "is_true", "key": "a"}, id=""), "criteria[0].id"),
@@ -828,6 +831,16 @@ def test_malformed_sets_are_refused(set_def: dict[str, Any], path: str) -> None:
         compile_criteria_set(set_def)
     assert caught.value.code is CriteriaErrorCode.INVALID_CRITERIA_SET
     assert set(caught.value.fields) == {path}
+
+
+def test_a_session_count_may_also_be_compared() -> None:
+    rule = {"op": "all", "rules": [{"op": "gte", "key": "prior_sessions_12mo", "value": 1},
+                                   {"op": "sessions_within", "limit": 3}]}  # fmt: skip
+    assert one(rule, {"prior_sessions_12mo": 1}) is MET
+    assert one(rule, {"prior_sessions_12mo": 0}) is NOT_MET
+    with pytest.raises(CriteriaError) as caught:
+        one(rule, {"prior_sessions_12mo": -1})
+    assert caught.value.fields == {"prior_sessions_12mo": "Enter a whole number, 0 or more."}
 
 
 def test_duplicate_criterion_ids_are_refused() -> None:

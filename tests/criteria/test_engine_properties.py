@@ -58,10 +58,7 @@ def _answers_for(set_def: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     # Each answer is given most of the time; None (unanswered) or left out otherwise.
     return st.fixed_dictionaries(
         {},
-        optional={
-            key: st.none() | _value(catalog.QUESTIONS[key])
-            for key in keys
-        },
+        optional={key: st.none() | _value(catalog.QUESTIONS[key]) for key in keys},
     )
 
 

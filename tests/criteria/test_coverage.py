@@ -1,0 +1,288 @@
+"""Is a TAR required? Every rule of PRODUCT §5, with its source and stable rule id."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from criteria import catalog
+from criteria.coverage import (
+    PAIN_REQUIREMENTS,
+    Coverage,
+    CoverageRule,
+    CoverageStatus,
+    MemberFacts,
+    coverage_requirement,
+)
+from criteria.engine import CriteriaError, CriteriaErrorCode
+
+DAY = date(2026, 3, 2)
+ORDINARY = MemberFacts(eligible_on_date=True)
+HOSPICE = MemberFacts(eligible_on_date=True, hospice=True)
+TERMINAL = MemberFacts(eligible_on_date=True, terminal_condition=True)
+CANCER = MemberFacts(eligible_on_date=True, cancer=True)
+NOT_ELIGIBLE = MemberFacts(eligible_on_date=False)
+
+PUMP_TAR_CODES = ["62324", "62325", "62326", "62327", "62350", "62351", "62360", "62361",
+                  "62362"]  # fmt: skip
+_REFILL, _REMOVAL = CoverageRule.PUMP_ANALYSIS_REFILL, CoverageRule.PUMP_REMOVAL
+PUMP_NO_TAR = {
+    **dict.fromkeys(("62367", "62368", "62369", "62370", "95990", "95991"), _REFILL),
+    **dict.fromkeys(("62355", "62365"), _REMOVAL),
+}
+PAIN_CODES = {"62320": "esi", "62322": "esi", "64480": "esi", "64483": "esi",
+              "64490": "facet_mbb", "64495": "facet_mbb", "64633": "facet_rfa",
+              "64636": "facet_rfa", "63650": "scs_trial", "63655": "scs_permanent",
+              "63685": "scs_permanent"}  # fmt: skip
+
+
+def check(code: str, member: MemberFacts | None = ORDINARY, *, chosen: str | None = None,
+          on: date = DAY) -> Coverage:  # fmt: skip
+    return coverage_requirement(code=code, service_date=on, member=member, chosen_set=chosen)
+
+
+def assert_not_required(coverage: Coverage, rule: CoverageRule, source: str) -> None:
+    assert coverage.status is CoverageStatus.NOT_REQUIRED
+    assert coverage.tar_required is False
+    assert coverage.rule is rule
+    assert coverage.source == source
+    assert coverage.criteria_set is None
+    assert coverage.questions == ()
+    assert coverage.reason
+
+
+# ---- pain procedures: TAR + RAF + credentialed specialist (000)
+
+
+@pytest.mark.parametrize(("code", "set_id"), sorted(PAIN_CODES.items()))
+def test_pain_procedures_need_a_tar_a_raf_and_a_credentialed_specialist(
+    code: str, set_id: str
+) -> None:
+    coverage = check(code)
+    assert coverage.status is CoverageStatus.REQUIRED
+    assert coverage.tar_required is True
+    assert coverage.rule is CoverageRule.PAIN_PROCEDURE_TAR
+    assert coverage.source == "000 VI.E.1"
+    assert coverage.criteria_set == set_id
+    assert coverage.criteria_set_version == "2026.1"
+    assert coverage.questions == tuple(
+        q["key"] for q in catalog.questions_for(catalog.CRITERIA_SETS[set_id])
+    )
+    assert coverage.requirements == PAIN_REQUIREMENTS
+    assert any("RAF" in r and "000 VI.C" in r for r in coverage.requirements)
+    assert any("credentialed" in r and "000" in r for r in coverage.requirements)
+
+
+@pytest.mark.parametrize("member", [HOSPICE, TERMINAL, CANCER])
+def test_pump_exemptions_do_not_apply_to_other_pain_procedures(member: MemberFacts) -> None:
+    for code in ("64483", "62322", "63650", "64490"):
+        assert check(code, member).status is CoverageStatus.REQUIRED
+
+
+@pytest.mark.parametrize("code", ["63661", "63662", "63663", "63664", "63688"])
+def test_scs_revision_and_removal_need_a_tar_with_no_criteria_set(code: str) -> None:
+    coverage = check(code)
+    assert coverage.status is CoverageStatus.REQUIRED
+    assert coverage.rule is CoverageRule.SCS_REVISION_REMOVAL_TAR
+    assert coverage.criteria_set is None
+    assert coverage.questions == ()
+    assert coverage.requirements == PAIN_REQUIREMENTS
+    assert "physician" in coverage.reason
+
+
+# ---- implantable pain pump (001)
+
+
+@pytest.mark.parametrize("code", PUMP_TAR_CODES)
+def test_pump_trial_and_implant_need_a_tar(code: str) -> None:
+    coverage = check(code)
+    assert coverage.status is CoverageStatus.REQUIRED
+    assert coverage.rule is CoverageRule.PUMP_PROCEDURE_TAR
+    assert coverage.source == "001 I.A; 000 VI.E.1"
+    assert coverage.criteria_set == catalog.criteria_set_for(code)
+    assert coverage.requirements == PAIN_REQUIREMENTS
+
+
+@pytest.mark.parametrize("code", PUMP_TAR_CODES)
+@pytest.mark.parametrize(
+    ("member", "rule", "source"),
+    [
+        (HOSPICE, CoverageRule.PUMP_HOSPICE_MEMBER, "001 I.A.1"),
+        (TERMINAL, CoverageRule.PUMP_TERMINAL_CONDITION, "001 I.A.2"),
+        (CANCER, CoverageRule.PUMP_CANCER, "001 I.A.3"),
+    ],
+)
+def test_pump_exemptions(code: str, member: MemberFacts, rule: CoverageRule, source: str) -> None:
+    assert_not_required(check(code, member), rule, source)
+
+
+def test_pump_exemptions_follow_the_source_order() -> None:
+    everything = MemberFacts(eligible_on_date=True, hospice=True, terminal_condition=True,
+                             cancer=True)  # fmt: skip
+    assert check("62360", everything).rule is CoverageRule.PUMP_HOSPICE_MEMBER
+    both = MemberFacts(eligible_on_date=True, terminal_condition=True, cancer=True)
+    assert check("62360", both).rule is CoverageRule.PUMP_TERMINAL_CONDITION
+
+
+@pytest.mark.parametrize("code", ["62322", "62323"])
+def test_single_shot_pump_trial_is_exempt_only_when_chosen(code: str) -> None:
+    assert check(code, HOSPICE).status is CoverageStatus.REQUIRED  # an ESI
+    assert check(code, HOSPICE, chosen="esi").criteria_set == "esi"
+    assert_not_required(
+        check(code, HOSPICE, chosen="pump_trial"), CoverageRule.PUMP_HOSPICE_MEMBER, "001 I.A.1"
+    )
+    assert_not_required(
+        check(code, CANCER, chosen="pump_trial"), CoverageRule.PUMP_CANCER, "001 I.A.3"
+    )
+    coverage = check(code, ORDINARY, chosen="pump_trial")
+    assert coverage.status is CoverageStatus.REQUIRED
+    assert coverage.rule is CoverageRule.PUMP_PROCEDURE_TAR
+    assert coverage.criteria_set == "pump_trial"
+    assert "life_expectancy_months" in coverage.questions
+
+
+def test_scs_electrodes_follow_the_chosen_set() -> None:
+    assert check("63650").criteria_set == "scs_trial"
+    permanent = check("63650", chosen="scs_permanent")
+    assert permanent.criteria_set == "scs_permanent"
+    assert "trial_relief_percent" in permanent.questions
+    with pytest.raises(CriteriaError) as caught:
+        check("63685", chosen="scs_trial")
+    assert caught.value.code is CriteriaErrorCode.CRITERIA_SET_NOT_FOR_CODE
+
+
+@pytest.mark.parametrize(("code", "rule"), sorted(PUMP_NO_TAR.items()))
+@pytest.mark.parametrize("member", [ORDINARY, HOSPICE, None])
+def test_pump_care_after_implant_needs_no_tar(
+    code: str, rule: CoverageRule, member: MemberFacts | None
+) -> None:
+    source = "001 I.A.4.d" if rule is CoverageRule.PUMP_REMOVAL else "001 I.A.4.b-c"
+    assert_not_required(check(code, member), rule, source)
+
+
+def test_without_member_facts_pump_exemptions_are_not_applied() -> None:
+    coverage = check("62360", None)
+    assert coverage.status is CoverageStatus.REQUIRED
+    assert "not checked" in coverage.reason
+
+
+# ---- emergency room, mental health (002)
+
+
+@pytest.mark.parametrize("code", ["99281", "99282", "99283", "99284", "99285"])
+def test_emergency_room_visits_need_no_tar(code: str) -> None:
+    assert_not_required(check(code), CoverageRule.EMERGENCY_ROOM_VISIT, "002 Emergency Room Visits")
+    assert check(code, None).status is CoverageStatus.NOT_REQUIRED
+
+
+@pytest.mark.parametrize("code", ["90791", "90792"])
+def test_the_initial_mental_health_assessment_needs_no_tar(code: str) -> None:
+    assert_not_required(check(code), CoverageRule.MENTAL_HEALTH_INITIAL_ASSESSMENT,
+                        "002 Mental Health Parity (42 CFR 438.910)")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["90785", "90832", "90833", "90834", "90836", "90837", "90838", "90839", "90840", "90845",
+     "90846", "90847", "90849", "90853", "90899"],
+)  # fmt: skip
+def test_mental_health_services_need_no_tar(code: str) -> None:
+    assert_not_required(check(code), CoverageRule.MENTAL_HEALTH_SERVICE,
+                        "002 Mental Health Parity (42 CFR 438.910)")  # fmt: skip
+
+
+@pytest.mark.parametrize("code", ["99280", "99286", "99291", "90784", "90900"])
+def test_neighbouring_codes_are_not_exempt(code: str) -> None:
+    assert check(code).rule is CoverageRule.OUTSIDE_CATALOGUE
+
+
+# ---- not covered: the member is not eligible on the date
+
+
+@pytest.mark.parametrize("code", ["64483", "62360", "62370", "99283", "90834", "99213"])
+def test_an_ineligible_member_is_not_covered(code: str) -> None:
+    coverage = check(code, NOT_ELIGIBLE)
+    assert coverage.status is CoverageStatus.NOT_COVERED
+    assert coverage.tar_required is False
+    assert coverage.rule is CoverageRule.MEMBER_NOT_ELIGIBLE
+    assert coverage.criteria_set is None
+    assert "not eligible" in coverage.reason
+
+
+def test_ineligibility_wins_over_the_pump_exemptions() -> None:
+    member = MemberFacts(eligible_on_date=False, hospice=True, cancer=True)
+    assert check("62360", member).status is CoverageStatus.NOT_COVERED
+
+
+# ---- everything else
+
+
+@pytest.mark.parametrize("code", ["99213", "J1040", "27447", "64481"])
+def test_other_codes_need_a_tar_with_no_criteria_set(code: str) -> None:
+    coverage = check(code)
+    assert coverage.status is CoverageStatus.REQUIRED
+    assert coverage.tar_required is True
+    assert coverage.rule is CoverageRule.OUTSIDE_CATALOGUE
+    assert coverage.criteria_set is None
+    assert coverage.questions == ()
+    assert "outside" in coverage.reason and "no criteria set" in coverage.reason
+
+
+def test_before_any_criteria_version_is_in_force_a_physician_reviews() -> None:
+    coverage = check("64483", on=date(2025, 12, 31))
+    assert coverage.status is CoverageStatus.REQUIRED
+    assert coverage.criteria_set is None
+    assert coverage.criteria_set_version is None
+    assert coverage.questions == ()
+    assert "physician" in coverage.reason
+    assert check("64483", on=date(2026, 1, 1)).criteria_set == "esi"
+
+
+# ---- errors and shape
+
+
+@pytest.mark.parametrize("code", ["6448", "ABCDE", "", None, 64483])
+def test_invalid_code_format_is_refused(code: Any) -> None:
+    with pytest.raises(CriteriaError) as caught:
+        check(code)
+    assert caught.value.code is CriteriaErrorCode.INVALID_CODE
+
+
+@pytest.mark.parametrize("on", ["2026-03-02", datetime(2026, 3, 2, 9, 0), None])
+def test_service_date_must_be_a_date(on: Any) -> None:
+    with pytest.raises(CriteriaError) as caught:
+        check("64483", on=on)
+    assert caught.value.code is CriteriaErrorCode.INVALID_ARGUMENT
+
+
+def test_member_must_be_member_facts() -> None:
+    with pytest.raises(CriteriaError):
+        check("64483", {"eligible_on_date": True})  # type: ignore[arg-type]
+
+
+def test_a_chosen_set_that_does_not_fit_is_refused_even_when_exempt() -> None:
+    for code in ("62370", "99283", "90834"):
+        with pytest.raises(CriteriaError) as caught:
+            check(code, HOSPICE, chosen="pump_trial")
+        assert caught.value.code is CriteriaErrorCode.CRITERIA_SET_NOT_FOR_CODE
+
+
+def test_as_dict_is_json() -> None:
+    data = json.loads(json.dumps(check("64483").as_dict()))
+    assert data["status"] == "required"
+    assert data["tar_required"] is True
+    assert data["rule"] == "pain_procedure_tar"
+    assert data["criteria_set"] == "esi"
+    assert data["questions"][0] == "radicular_findings"
+    assert set(data) == {"status", "tar_required", "reason", "source", "rule", "criteria_set",
+                         "criteria_set_version", "questions", "requirements"}  # fmt: skip
+
+
+def test_member_facts_and_coverage_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        ORDINARY.hospice = True  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        check("64483").status = CoverageStatus.NOT_REQUIRED  # type: ignore[misc]
