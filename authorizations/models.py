@@ -575,3 +575,7 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "id"]
+
+
+# Appeals, peer-to-peer talks and independent medical review live in their own module.
+from authorizations.appeal_models import *  # noqa: E402,F403

@@ -480,7 +480,42 @@ def tar_submit(
             if existing is not None:
                 return existing, False
         raise
+    tar_auto_approve(tar_id=tar.pk)
+    tar.refresh_from_db()
     return tar, True
+
+
+def tar_auto_approve(*, tar_id: int) -> Tar | None:
+    """Approve a new request automatically when every line meets its criteria and every set
+    involved allows auto-approval (a plan setting, off by default). Recorded as automated in
+    the decision and the history. Never denies or modifies."""
+    from criteria.models import CriteriaSetSetting
+
+    tar = Tar.objects.prefetch_related("lines").get(pk=tar_id)
+    lines = list(tar.lines.all())
+    if tar.status != TarStatus.SUBMITTED or not lines:
+        return None
+    if any(line.recommendation != Recommendation.MEETS_CRITERIA for line in lines):
+        return None
+    set_ids = {(line.evaluation or {}).get("criteria_set") for line in lines}
+    if None in set_ids:
+        return None
+    allowed = set(
+        CriteriaSetSetting.objects.filter(set_id__in=set_ids, auto_approve=True).values_list(
+            "set_id", flat=True
+        )
+    )
+    if allowed != set_ids:
+        return None
+    return tar_decide(
+        tar_id=tar.pk,
+        user=None,
+        outcome=TarStatus.APPROVED,
+        rationale="Every criterion of "
+        + ", ".join(sorted(str(s) for s in set_ids))
+        + " is met; approved automatically under the plan's auto-approval setting.",
+        automated=True,
+    )
 
 
 def _tar_create(
@@ -706,7 +741,7 @@ def _check_scope_for_provider(*, tar: Tar, user: User) -> None:
 def tar_transition(
     *,
     tar_id: int,
-    user: User,
+    user: User | None,
     action: Action,
     reason: str = "",
     detail: dict[str, Any] | None = None,
@@ -716,16 +751,23 @@ def tar_transition(
     now: datetime | None = None,
 ) -> Tar:
     """Perform one workflow action. Order of checks (viewflow): role (403), scope (404),
-    action-specific authority (403), possible from this status (409), claim (409)."""
+    action-specific authority (403), possible from this status (409), claim (409).
+
+    `user=None` is the plan's automated rules: they may approve and nothing else (PRODUCT §2:
+    automated rules never deny or modify)."""
     now = now or timezone.now()
     transition = TRANSITIONS[action]
-    if user.role not in transition.roles:
+    if user is None:
+        if action != Action.APPROVE:
+            raise DomainError(ErrorCode.PERMISSION_DENIED, "Automated rules may only approve.")
+    elif user.role not in transition.roles:
         raise DomainError(
             ErrorCode.PERMISSION_DENIED, f"Your role may not {action.value.replace('_', ' ')}."
         )
     with transaction.atomic():
         tar = _lock_tar(tar_id)
-        _check_scope_for_provider(tar=tar, user=user)
+        if user is not None:
+            _check_scope_for_provider(tar=tar, user=user)
         if authorize is not None:
             authorize(tar)
         if tar.status not in transition.sources:
@@ -734,7 +776,8 @@ def tar_transition(
                 f"Cannot {action.value.replace('_', ' ')} a request that is {tar.status}.",
             )
         if (
-            user.role == Role.NURSE
+            user is not None
+            and user.role == Role.NURSE
             and action not in (Action.CLAIM,)
             and tar.status == TarStatus.IN_REVIEW
             and tar.assigned_to_id not in (None, user.pk)
@@ -887,10 +930,11 @@ class LineDecision:
     approved_date_to: date | None = None
 
 
-def _authorize_decision(*, tar: Tar, user: User, outcome: str, reason_code: str) -> None:
-    _check_conflict_of_interest(tar=tar, user=user)
-    if user.role == Role.PHYSICIAN:
-        return
+def _authorize_decision(*, tar: Tar, user: User | None, outcome: str, reason_code: str) -> None:
+    if user is not None:
+        _check_conflict_of_interest(tar=tar, user=user)
+        if user.role == Role.PHYSICIAN:
+            return
     # 002: only the CMO or a physician designee denies or modifies for medical necessity.
     if (
         outcome in (TarStatus.DENIED, TarStatus.MODIFIED)
@@ -902,7 +946,7 @@ def _authorize_decision(*, tar: Tar, user: User, outcome: str, reason_code: str)
             "refer it to a physician.",
         )
     if outcome == TarStatus.APPROVED:
-        # A nurse approves only what meets the criteria (PRODUCT §6).
+        # A nurse (or the automated rules) approves only what meets the criteria (PRODUCT §6).
         not_met = [
             line.line_number
             for line in tar.lines.all()
@@ -919,7 +963,7 @@ def _authorize_decision(*, tar: Tar, user: User, outcome: str, reason_code: str)
 def tar_decide(
     *,
     tar_id: int,
-    user: User,
+    user: User | None,
     outcome: str,
     reason_code: str = "",
     rationale: str = "",

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
 from criteria.models import CriteriaSet, CriteriaSetSetting
@@ -31,6 +32,34 @@ class CriteriaSetAdmin(admin.ModelAdmin):
         "criteria_text",
     ]
     exclude = ["definition"]
+    actions = ["compare_side_by_side"]
+
+    @admin.action(description="Compare the selected versions side by side")
+    def compare_side_by_side(self, request, queryset):
+        versions = list(queryset.order_by("set_id", "effective_from", "version"))
+        numbers = sorted({c["number"] for v in versions for c in v.criteria})
+        rows = [
+            {
+                "number": number,
+                "texts": [
+                    next((c["text"] for c in v.criteria if c["number"] == number), "—")
+                    for v in versions
+                ],
+            }
+            for number in numbers
+        ]
+        for row in rows:
+            row["changed"] = len(set(row["texts"])) > 1
+        return TemplateResponse(
+            request,
+            "admin/criteria/compare.html",
+            {
+                **self.admin_site.each_context(request),
+                "versions": versions,
+                "rows": rows,
+                "title": "Criteria versions side by side",
+            },
+        )
 
     @admin.display(description="criteria")
     def criteria_count(self, obj: CriteriaSet) -> int:

@@ -12,7 +12,7 @@ from authorizations import selectors
 from criteria import catalog
 from criteria.coverage import MemberFacts, coverage_requirement
 from criteria.engine import CriteriaError
-from criteria.services import current_criteria_sets, evaluate_line
+from criteria.services import criteria_set_in_force, current_criteria_sets, evaluate_line
 from tar_portal.errors import DomainError, ErrorCode
 
 
@@ -140,4 +140,43 @@ class CriteriaSetListApi(APIView):
                 }
                 for s in current_criteria_sets()
             ]
+        )
+
+
+class QuestionnaireApi(APIView):
+    """The questions to ask for a code (and, where one code serves two purposes, a chosen
+    criteria set): exactly what the criteria need, with labels and help text."""
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=10)
+        criteria_set = serializers.CharField(max_length=40, required=False)
+        date = serializers.DateField(required=False)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", str, required=True),
+            OpenApiParameter("criteria_set", str),
+            OpenApiParameter("date", str),
+        ]
+    )
+    def get(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        day = data.get("date") or timezone.localdate()
+        try:
+            set_id = catalog.criteria_set_for(data["code"], data.get("criteria_set") or None)
+        except CriteriaError as exc:
+            raise _criteria_error(exc) from exc
+        criteria_set = criteria_set_in_force(set_id=set_id, on=day) if set_id else None
+        return Response(
+            {
+                "code": data["code"].strip().upper(),
+                "criteria_set": (
+                    {"id": criteria_set.set_id, "version": criteria_set.version}
+                    if criteria_set
+                    else None
+                ),
+                "questions": catalog.questions_for(criteria_set.definition) if criteria_set else [],
+            }
         )
