@@ -16,10 +16,16 @@ class TokenApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenLogin"  # nested InputSerializers would share one OpenAPI name
+
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Token"
+
         token = serializers.CharField()
         role = serializers.CharField()
         username = serializers.CharField()

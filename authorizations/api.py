@@ -135,6 +135,9 @@ class ReferralOutput(serializers.ModelSerializer):
 
 class ReferralListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReferralCreate"  # nested InputSerializers would share one OpenAPI name
+
         member = serializers.CharField(max_length=20)
         to_organization = serializers.IntegerField()
         to_provider = serializers.CharField(max_length=10, required=False, allow_blank=True)
@@ -336,7 +339,19 @@ def _member_safe(data: dict, user) -> dict:
     """Members see their request, not the clinical answers their provider sent."""
     if user.role == Role.MEMBER:
         data.pop("answers", None)
+        # The evaluation repeats those answers as each criterion's `facts`: keep the criteria
+        # and results, drop the facts (copies, so the stored evaluation is never touched).
+        data["evaluation"] = [_without_facts(e) for e in data.get("evaluation") or []]
+        for line in data.get("lines") or []:
+            line["evaluation"] = _without_facts(line.get("evaluation"))
     return data
+
+
+def _without_facts(evaluation):
+    if not isinstance(evaluation, dict) or "criteria" not in evaluation:
+        return evaluation
+    criteria = [{k: v for k, v in c.items() if k != "facts"} for c in evaluation["criteria"]]
+    return {**evaluation, "criteria": criteria}
 
 
 class LineInput(serializers.Serializer):
@@ -358,6 +373,9 @@ class LineInput(serializers.Serializer):
 
 class TarListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TarSubmit"  # nested InputSerializers would share one OpenAPI name
+
         member = serializers.CharField(max_length=20)
         requesting_provider = serializers.CharField(max_length=10, required=False, allow_blank=True)
         servicing_provider = serializers.CharField(max_length=10)
@@ -503,6 +521,9 @@ class TarReleaseApi(APIView):
 
 class TarReferApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TarRefer"  # nested InputSerializers would share one OpenAPI name
+
         note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
@@ -514,6 +535,9 @@ class TarReferApi(APIView):
 
 class TarRequestInfoApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TarRequestInfo"  # nested InputSerializers would share one OpenAPI name
+
         message = serializers.CharField(max_length=4000)
         missing_keys = serializers.ListField(
             child=serializers.CharField(max_length=60), required=False, default=list
@@ -533,6 +557,9 @@ class TarRequestInfoApi(APIView):
 
 class TarRespondApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TarRespond"  # nested InputSerializers would share one OpenAPI name
+
         response = serializers.CharField(max_length=8000, required=False, allow_blank=True)
         answers = serializers.DictField(required=False, default=dict)
 
@@ -550,6 +577,9 @@ class TarRespondApi(APIView):
 
 class TarWithdrawApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TarWithdraw"  # nested InputSerializers would share one OpenAPI name
+
         reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
@@ -568,6 +598,9 @@ class TarDecisionApi(APIView):
         approved_date_to = serializers.DateField(required=False, allow_null=True)
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TarDecision"  # nested InputSerializers would share one OpenAPI name
+
         outcome = serializers.ChoiceField(choices=["approved", "modified", "denied", "closed"])
         reason_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
         rationale = serializers.CharField(max_length=8000, required=False, allow_blank=True)
@@ -598,6 +631,9 @@ class TarDecisionApi(APIView):
 
 class TarExtendApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TarExtend"  # nested InputSerializers would share one OpenAPI name
+
         reason = serializers.ChoiceField(choices=ExtensionReason.choices)
         new_due_at = serializers.DateTimeField()
         note = serializers.CharField(max_length=4000)

@@ -6,7 +6,11 @@ A caller who may not see an object gets the same answer as for one that does not
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
 from authorizations.models import (
@@ -54,13 +58,32 @@ def tar_list(*, user: User, filters: dict | None = None) -> QuerySet[Tar]:
     if request_type := filters.get("request_type"):
         qs = qs.filter(request_type=request_type)
     if assigned := filters.get("assigned_to"):
+        # Query parameters are user input: a bad one is a 400, never a 500 from the ORM.
+        if assigned != "none" and not re.fullmatch(r"[0-9]{1,18}", assigned):
+            raise DomainError(
+                ErrorCode.INVALID,
+                "Unknown assignee.",
+                fields={"assigned_to": ["Use a user id, or 'none'."]},
+            )
         qs = (
             qs.filter(assigned_to__isnull=True)
             if assigned == "none"
-            else qs.filter(assigned_to_id=assigned)
+            else qs.filter(assigned_to_id=int(assigned))
         )
     if due_before := filters.get("due_before"):
-        qs = qs.filter(decision_due_at__lt=due_before)
+        try:
+            parsed = parse_datetime(due_before)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise DomainError(
+                ErrorCode.INVALID,
+                "Not a date and time.",
+                fields={"due_before": ["Use ISO-8601, e.g. 2026-03-02T17:00:00-08:00."]},
+            )
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        qs = qs.filter(decision_due_at__lt=parsed)
     if member_cin := filters.get("member"):
         qs = qs.filter(member__cin=member_cin.upper())
     if family := filters.get("family"):
@@ -75,16 +98,16 @@ def tar_list(*, user: User, filters: dict | None = None) -> QuerySet[Tar]:
             "Unknown ordering.",
             fields={"ordering": [f"Use one of: {', '.join(sorted(allowed))}."]},
         )
-    return (
-        qs.select_related(
-            "member",
-            "requesting_provider",
-            "servicing_provider",
-            "assigned_to",
-        )
-        .prefetch_related(Prefetch("lines", queryset=ServiceLine.objects.order_by("line_number")))
-        .order_by(ordering, "id")
-    )
+    # Related rows are prefetched, not joined: the page query is then a plain indexed
+    # filter + order + limit on the TAR table, instead of joining every visible row before
+    # sorting (measured in bench/bench_tar_list.py). A constant 5 extra queries per page.
+    return qs.prefetch_related(
+        "member",
+        "requesting_provider",
+        "servicing_provider",
+        "assigned_to",
+        Prefetch("lines", queryset=ServiceLine.objects.order_by("line_number")),
+    ).order_by(ordering, "id")
 
 
 def tar_get(*, user: User, tar_id: int) -> Tar:

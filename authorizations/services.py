@@ -306,8 +306,10 @@ def _resolve_channel_and_receipt(
     received_at = data.received_at or now
     if received_at > now + timedelta(minutes=1):
         errors.setdefault("received_at", []).append("The receipt time cannot be in the future.")
+        received_at = now  # refused anyway; check the rest against a date that cannot overflow
     elif received_at < now - timedelta(days=365):
         errors.setdefault("received_at", []).append("The receipt time is more than a year ago.")
+        received_at = now
     return channel, received_at
 
 
@@ -770,6 +772,14 @@ def tar_transition(
             _check_scope_for_provider(tar=tar, user=user)
         if authorize is not None:
             authorize(tar)
+        if (
+            action == Action.CLAIM
+            and tar.status == TarStatus.IN_REVIEW
+            and tar.assigned_to_id not in (None, getattr(user, "pk", None))
+        ):
+            raise DomainError(
+                ErrorCode.CLAIMED_BY_OTHER, "Another nurse is reviewing this request."
+            )
         if tar.status not in transition.sources:
             raise DomainError(
                 ErrorCode.INVALID_TRANSITION,
@@ -945,8 +955,9 @@ def _authorize_decision(*, tar: Tar, user: User | None, outcome: str, reason_cod
             "Only a physician reviewer may deny or modify a request for medical necessity; "
             "refer it to a physician.",
         )
-    if outcome == TarStatus.APPROVED:
-        # A nurse (or the automated rules) approves only what meets the criteria (PRODUCT §6).
+    if outcome in (TarStatus.APPROVED, TarStatus.MODIFIED):
+        # A nurse (or the automated rules) approves only what meets the criteria (PRODUCT §6);
+        # a modification approves part of a request, so the same holds for it.
         not_met = [
             line.line_number
             for line in tar.lines.all()
@@ -1096,6 +1107,14 @@ def _apply_line_decisions(
                 errors.setdefault(f"lines[{number}].approved_units", []).append(
                     "Cannot approve more units than requested."
                 )
+            if (
+                line.approved_date_from < line.service_date_from
+                or line.approved_date_to > line.service_date_to
+            ):
+                errors.setdefault(f"lines[{number}].approved_date_from", []).append(
+                    "Approved dates must lie within the requested dates "
+                    f"({line.service_date_from} to {line.service_date_to})."
+                )
             if line.approved_date_to < line.approved_date_from:
                 errors.setdefault(f"lines[{number}].approved_date_to", []).append(
                     "Must be on or after approved_date_from."
@@ -1240,9 +1259,8 @@ def attachment_add(
         raise invalid("The file is empty.", file="The file is empty.")
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size > limit:
-        raise invalid(
-            "The file is too large.", file=f"At most {limit // (1024 * 1024)} MB per file."
-        )
+        readable = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        raise invalid("The file is too large.", file=f"At most {readable} per file.")
     upload.seek(0)
     head = upload.read(8192)
     content_type = sniff_content_type(head)

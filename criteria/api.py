@@ -1,7 +1,7 @@
 """API v1: coverage requirements (PRODUCT §5) and criteria evaluation (PRODUCT §6)."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,6 +14,68 @@ from criteria.coverage import MemberFacts, coverage_requirement
 from criteria.engine import CriteriaError
 from criteria.services import criteria_set_in_force, current_criteria_sets, evaluate_line
 from tar_portal.errors import DomainError, ErrorCode
+
+_SET_REF = inline_serializer(
+    "CriteriaSetRef", {"id": serializers.CharField(), "version": serializers.CharField()}
+)
+_CRITERION_RESULT = inline_serializer(
+    "CriterionResult",
+    {
+        "id": serializers.CharField(),
+        "number": serializers.IntegerField(),
+        "text": serializers.CharField(),
+        "result": serializers.ChoiceField(choices=["met", "not_met", "unknown"]),
+        "facts": serializers.DictField(),
+    },
+)
+COVERAGE_OUTPUT = inline_serializer(
+    "CoverageRequirement",
+    {
+        "tar_required": serializers.BooleanField(),
+        "status": serializers.ChoiceField(choices=["required", "not_required", "not_covered"]),
+        "reason": serializers.CharField(),
+        "source": serializers.CharField(),
+        "rule": serializers.CharField(),
+        "criteria_set": _SET_REF,
+        "questions": serializers.ListField(child=serializers.CharField()),
+        "question_details": serializers.ListField(child=serializers.DictField()),
+        "requirements": serializers.ListField(child=serializers.CharField()),
+    },
+)
+EVALUATION_OUTPUT = inline_serializer(
+    "CriteriaEvaluation",
+    {
+        "criteria_set": serializers.CharField(allow_null=True),
+        "version": serializers.CharField(allow_null=True),
+        "recommendation": serializers.ChoiceField(
+            choices=["meets_criteria", "needs_information", "refer_to_physician"]
+        ),
+        "criteria": serializers.ListField(child=_CRITERION_RESULT),
+        "missing_answers": serializers.ListField(child=serializers.CharField()),
+        "plan_prior_sessions": serializers.IntegerField(),
+    },
+)
+QUESTIONNAIRE_OUTPUT = inline_serializer(
+    "Questionnaire",
+    {
+        "code": serializers.CharField(),
+        "criteria_set": _SET_REF,
+        "questions": serializers.ListField(child=serializers.DictField()),
+    },
+)
+CRITERIA_SET_OUTPUT = inline_serializer(
+    "PublishedCriteriaSet",
+    {
+        "id": serializers.CharField(),
+        "version": serializers.CharField(),
+        "title": serializers.CharField(),
+        "effective_from": serializers.DateField(),
+        "effective_to": serializers.DateField(allow_null=True),
+        "sources": serializers.ListField(child=serializers.CharField()),
+        "criteria": serializers.ListField(child=serializers.DictField()),
+        "disclosure": serializers.DictField(),
+    },
+)
 
 
 def _criteria_error(exc: CriteriaError) -> DomainError:
@@ -37,7 +99,8 @@ class CoverageRequirementsApi(APIView):
             OpenApiParameter("code", str, required=True),
             OpenApiParameter("date", str, description="YYYY-MM-DD; default today"),
             OpenApiParameter("criteria_set", str),
-        ]
+        ],
+        responses={200: COVERAGE_OUTPUT},
     )
     def get(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.query_params)
@@ -83,7 +146,7 @@ class CriteriaEvaluateApi(APIView):
         criteria_set = serializers.CharField(max_length=40, required=False)
         date = serializers.DateField(required=False)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses={200: EVALUATION_OUTPUT})
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -122,6 +185,7 @@ class CriteriaSetListApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={200: CRITERIA_SET_OUTPUT.__class__(many=True)})
     def get(self, request: Request) -> Response:
         return Response(
             [
@@ -157,7 +221,8 @@ class QuestionnaireApi(APIView):
             OpenApiParameter("code", str, required=True),
             OpenApiParameter("criteria_set", str),
             OpenApiParameter("date", str),
-        ]
+        ],
+        responses={200: QUESTIONNAIRE_OUTPUT},
     )
     def get(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.query_params)

@@ -87,7 +87,12 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+                # DRF >= 3.15 reports list items as {index: errors}: name them `lines[0]`, as
+                # the services do, so one field has one name whichever layer refused it.
+                if isinstance(key, int) and prefix:
+                    walk(f"{prefix}[{key}]", sub)
+                else:
+                    walk(f"{prefix}.{key}" if prefix else str(key), sub)
         elif isinstance(value, list):
             if all(not isinstance(v, dict | list) for v in value):
                 out.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in value)
