@@ -1,12 +1,15 @@
 from django.contrib import admin
 
 from authorizations.models import (
+    Appeal,
     Attachment,
     CalendarAdjustment,
     Decision,
     Extension,
     HistoryEntry,
+    ImrCase,
     InformationRequest,
+    PeerToPeer,
     Provider,
     ProviderOrganization,
     Referral,
@@ -148,3 +151,48 @@ class HistoryEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class CalendarAdjustmentAdmin(admin.ModelAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "tar",
+        "filer",
+        "expedited",
+        "late",
+        "status",
+        "outcome",
+        "resolution_due_at",
+        "exhausted_at",
+    ]
+    list_filter = ["status", "outcome", "expedited", "late", "filer"]
+    search_fields = ["number", "tar__number", "member__cin"]
+    list_select_related = ["tar"]
+
+
+@admin.register(PeerToPeer)
+class PeerToPeerAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["tar", "status", "scheduled_at"]
+    list_filter = ["status"]
+    search_fields = ["tar__number"]
+
+
+@admin.register(ImrCase)
+class ImrCaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The IMR tracking list: open cases by due date, overdue ones flagged."""
+
+    list_display = [
+        "number",
+        "tar",
+        "review_type",
+        "reviewer_kind",
+        "status",
+        "due_at",
+        "overdue_at",
+        "determination",
+    ]
+    list_filter = ["status", "review_type", "reviewer_kind", "determination"]
+    search_fields = ["number", "tar__number", "member__cin"]
+    list_select_related = ["tar"]
+    ordering = ["due_at"]

@@ -322,6 +322,11 @@ class PeerToPeer(models.Model):
         ordering = ["-requested_at", "-id"]
         verbose_name = "peer-to-peer talk"
         constraints = [
+            models.UniqueConstraint(
+                fields=["tar"],
+                condition=Q(status__in=["requested", "scheduled"]),
+                name="p2p_one_open_per_tar",
+            ),
             models.CheckConstraint(
                 name="p2p_scheduled_has_time_and_physician",
                 condition=~Q(status="scheduled")
@@ -439,9 +444,7 @@ class ImrCase(models.Model):
     tar = models.ForeignKey(
         "authorizations.Tar", on_delete=models.PROTECT, related_name="imr_cases"
     )
-    member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, related_name="imr_cases"
-    )
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="imr_cases")
     appeal = models.ForeignKey(
         Appeal, null=True, blank=True, on_delete=models.PROTECT, related_name="imr_cases"
     )
@@ -453,9 +456,7 @@ class ImrCase(models.Model):
         related_name="imr_cases",
         help_text="The decision under review, if one was made.",
     )
-    status = models.CharField(
-        max_length=30, choices=ImrStatus.choices, default=ImrStatus.REFERRED
-    )
+    status = models.CharField(max_length=30, choices=ImrStatus.choices, default=ImrStatus.REFERRED)
     referral_reason = models.CharField(max_length=50, choices=ImrReferralReason.choices)
     serious_condition = models.CharField(
         max_length=30, choices=ImrSeriousCondition.choices, blank=True

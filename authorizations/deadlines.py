@@ -47,6 +47,9 @@ class SweepResult:
     breaches: int = 0
     overdue_notices: int = 0
     breached_tar_ids: list[int] = field(default_factory=list)
+    # Appeals and IMR (authorizations/appeals.py): exhausted appeals, overdue IMR responses.
+    appeals_exhausted: int = 0
+    imr_overdue: int = 0
 
 
 def _open_unbreached():
@@ -64,6 +67,11 @@ def deadline_sweep(*, now: datetime, alert_hours: list[int] | None = None) -> Sw
         result.breached_tar_ids.extend(batch)
         if len(batch) < BATCH_SIZE:
             break
+    from authorizations.appeals import appeal_deadline_sweep
+
+    appeal_result = appeal_deadline_sweep(now=now)
+    result.appeals_exhausted = appeal_result.exhausted
+    result.imr_overdue = appeal_result.imr_overdue
     result.overdue_notices = _mark_overdue_notices(now=now)
     if result.alerts or result.breaches or result.overdue_notices:
         # Counts only: no member or request identifiers in the logs (PHI).
@@ -72,6 +80,12 @@ def deadline_sweep(*, now: datetime, alert_hours: list[int] | None = None) -> Sw
             result.alerts,
             result.breaches,
             result.overdue_notices,
+        )
+    if result.appeals_exhausted or result.imr_overdue:
+        logger.info(
+            "deadline sweep: %d appeals exhausted, %d IMR responses overdue",
+            result.appeals_exhausted,
+            result.imr_overdue,
         )
     return result
 

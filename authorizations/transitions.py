@@ -20,6 +20,16 @@ class Action(StrEnum):
     CLOSE = "close"  # non-medical closure
     WITHDRAW = "withdraw"  # the requesting provider withdraws it
     EXTEND = "extend"  # extend the decision deadline; the status stays
+    # Appeals (authorizations/appeals.py; 42 CFR 438.408): a physician who took no part in the
+    # adverse decision resolves the member's appeal.
+    APPEAL_OVERTURN = "appeal_overturn"  # overturned: the TAR becomes an approval
+    APPEAL_PARTIAL = "appeal_partial"  # partly overturned: the TAR becomes a modification
+    APPEAL_UPHOLD = "appeal_uphold"  # upheld: the TAR's status stays, a decision is recorded
+    # Final coverage decision after an independent medical review (003 F.4) of a decided TAR
+    # that is not under appeal.
+    IMR_OVERTURN = "imr_overturn"
+    IMR_PARTIAL = "imr_partial"
+    IMR_UPHOLD = "imr_uphold"
 
 
 # The status the request returns to after RECEIVE_INFO is the one it was pended from.
@@ -37,6 +47,12 @@ class Transition:
 _DECIDABLE = frozenset(
     {TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.PENDED, TarStatus.REFERRED}
 )
+
+# An appeal is against a denial or a modification (42 CFR 438.400(b)); an IMR may also review a
+# closure as not a covered benefit when the service is experimental (003 §C).
+_APPEALABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED})
+_IMR_REVIEWABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED, TarStatus.CLOSED})
+_PHYSICIAN = frozenset({Role.PHYSICIAN})
 
 TRANSITIONS: dict[Action, Transition] = {
     Action.CLAIM: Transition(
@@ -74,6 +90,12 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.EXTEND: Transition(
         frozenset(OPEN_STATUSES), SAME, frozenset({Role.NURSE, Role.PHYSICIAN})
     ),
+    Action.APPEAL_OVERTURN: Transition(_APPEALABLE, TarStatus.APPROVED, _PHYSICIAN),
+    Action.APPEAL_PARTIAL: Transition(_APPEALABLE, TarStatus.MODIFIED, _PHYSICIAN),
+    Action.APPEAL_UPHOLD: Transition(_APPEALABLE, SAME, _PHYSICIAN),
+    Action.IMR_OVERTURN: Transition(_IMR_REVIEWABLE, TarStatus.APPROVED, _PHYSICIAN),
+    Action.IMR_PARTIAL: Transition(_IMR_REVIEWABLE, TarStatus.MODIFIED, _PHYSICIAN),
+    Action.IMR_UPHOLD: Transition(_IMR_REVIEWABLE, SAME, _PHYSICIAN),
 }
 
 DECISION_ACTIONS = {
