@@ -17,7 +17,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv and install the portal with its dev tools
+# Browser-test tooling (axe-core) from package-lock.json; node_modules is not committed.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The portal's Spanish catalogue (Debian package gettext provides msgfmt).
+portal/locale/es/LC_MESSAGES/django.mo: portal/locale/es/LC_MESSAGES/django.po
+	msgfmt --check -o $@ $<
+
+install: $(VENV)/.installed node_modules/.installed portal/locale/es/LC_MESSAGES/django.mo ## Create .venv, install the portal, its dev tools, npm test tools and translations
 
 run: install ## Migrate, load the demo world, start web + Celery worker + beat (Ctrl-C stops all)
 	$(PY) manage.py migrate --noinput

@@ -4,8 +4,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from accounts.api import TokenApi
 from authorizations import api as tars
 from authorizations.clock_api import ClockPreviewApi
-from criteria.api import CoverageRequirementsApi, CriteriaEvaluateApi, CriteriaSetListApi
+from criteria.api import (
+    CoverageRequirementsApi,
+    CriteriaEvaluateApi,
+    CriteriaSetListApi,
+    QuestionnaireApi,
+)
 from members.api import MemberDetailApi, MemberListApi
+from notifications import api as letters
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
@@ -48,7 +54,94 @@ urlpatterns = [
     ),
     path("criteria/evaluate", CriteriaEvaluateApi.as_view(), name="api-criteria-evaluate"),
     path("criteria/sets", CriteriaSetListApi.as_view(), name="api-criteria-sets"),
+    path("criteria/questionnaire", QuestionnaireApi.as_view(), name="api-criteria-questionnaire"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+# Letters and criteria copies (notifications).
+urlpatterns += [
+    path("tars/<int:tar_id>/letters", letters.TarLettersApi.as_view(), name="api-tar-letters"),
+    path(
+        "letters/<int:letter_id>/download",
+        letters.LetterDownloadApi.as_view(),
+        name="api-letter-download",
+    ),
+    path(
+        "tars/<int:tar_id>/criteria-copy",
+        letters.TarCriteriaCopyApi.as_view(),
+        name="api-tar-criteria-copy",
+    ),
+]
+
+# Appeals, peer-to-peer talks and independent medical review (authorizations.appeal_api).
+from authorizations import appeal_api as appeals  # noqa: E402
+
+urlpatterns += [
+    path("tars/<int:tar_id>/appeals", appeals.TarAppealsApi.as_view(), name="api-tar-appeals"),
+    path("appeals/", appeals.AppealListApi.as_view(), name="api-appeals"),
+    path("appeals/<int:appeal_id>/", appeals.AppealDetailApi.as_view(), name="api-appeal"),
+    path(
+        "appeals/<int:appeal_id>/extend",
+        appeals.AppealExtendApi.as_view(),
+        name="api-appeal-extend",
+    ),
+    path(
+        "appeals/<int:appeal_id>/decide",
+        appeals.AppealDecideApi.as_view(),
+        name="api-appeal-decide",
+    ),
+    path(
+        "appeals/<int:appeal_id>/withdraw",
+        appeals.AppealWithdrawApi.as_view(),
+        name="api-appeal-withdraw",
+    ),
+    path(
+        "tars/<int:tar_id>/peer-to-peer",
+        appeals.TarPeerToPeerApi.as_view(),
+        name="api-tar-peer-to-peer",
+    ),
+    path("peer-to-peer/", appeals.PeerToPeerListApi.as_view(), name="api-peer-to-peers"),
+    path(
+        "peer-to-peer/<int:p2p_id>/",
+        appeals.PeerToPeerDetailApi.as_view(),
+        name="api-peer-to-peer",
+    ),
+    path(
+        "peer-to-peer/<int:p2p_id>/schedule",
+        appeals.PeerToPeerScheduleApi.as_view(),
+        name="api-peer-to-peer-schedule",
+    ),
+    path(
+        "peer-to-peer/<int:p2p_id>/outcome",
+        appeals.PeerToPeerOutcomeApi.as_view(),
+        name="api-peer-to-peer-outcome",
+    ),
+    path(
+        "peer-to-peer/<int:p2p_id>/link",
+        appeals.PeerToPeerLinkApi.as_view(),
+        name="api-peer-to-peer-link",
+    ),
+    path(
+        "peer-to-peer/<int:p2p_id>/cancel",
+        appeals.PeerToPeerCancelApi.as_view(),
+        name="api-peer-to-peer-cancel",
+    ),
+    path("tars/<int:tar_id>/imr", appeals.TarImrApi.as_view(), name="api-tar-imr"),
+    path("imr/", appeals.ImrListApi.as_view(), name="api-imrs"),
+    path("imr/<int:imr_id>/", appeals.ImrDetailApi.as_view(), name="api-imr"),
+    path("imr/<int:imr_id>/packet", appeals.ImrPacketApi.as_view(), name="api-imr-packet"),
+    path("imr/<int:imr_id>/extend", appeals.ImrExtendApi.as_view(), name="api-imr-extend"),
+    path(
+        "imr/<int:imr_id>/determination",
+        appeals.ImrDeterminationApi.as_view(),
+        name="api-imr-determination",
+    ),
+    path(
+        "imr/<int:imr_id>/final-decision",
+        appeals.ImrFinalDecisionApi.as_view(),
+        name="api-imr-final-decision",
+    ),
+    path("imr/<int:imr_id>/withdraw", appeals.ImrWithdrawApi.as_view(), name="api-imr-withdraw"),
 ]

@@ -7,10 +7,11 @@ admin.site.site_header = "TAR Portal administration"
 admin.site.site_title = "TAR Portal"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("portal.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tar_portal.api_urls")),
+    path("criteria/", include("criteria.urls")),
 ]
 
 handler400 = "tar_portal.views.bad_request"

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "authorizations",
     "criteria",
     "notifications",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "authorizations.tasks.deadline_sweep",
         "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
     },
+    # Member letters to the mail house (PRODUCT §4: mailed within 2 business days).
+    "print-batch-build": {
+        "task": "notifications.tasks.print_batch_build",
+        "schedule": timedelta(seconds=env_int("TAR_PRINT_BATCH_SECONDS", 3600)),
+    },
+    "notices-requeue-stalled": {
+        "task": "notifications.tasks.notices_requeue_stalled",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -182,8 +192,20 @@ PLAN_MEMBER_SERVICES_PHONE = env_str("TAR_PLAN_MEMBER_SERVICES_PHONE", "(800) 55
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_phi": {"()": "tar_portal.logging.RedactPHIFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_phi"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request lines carry paths and query strings: same handler, same redaction.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
 IS_PRODUCTION = False

@@ -1,0 +1,616 @@
+"""What a letter says, as plain typed data (`LetterContext`), and the builders that read it
+from the database for a notice.
+
+Rendering (`notifications.rendering.render_letter`) takes only a `LetterContext`, so a letter
+whose records live elsewhere (appeal resolutions, IMR outcomes) is rendered from a context
+its own code builds: start from `tar_letter_context(...)` and `dataclasses.replace` in an
+`AppealInfo` or `ImrInfo`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from authorizations import clocks
+from members.models import AlternateFormat
+from notifications import wording
+from notifications.models import Audience, NoticeKind
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from authorizations.models import Decision, Tar
+    from notifications.models import CriteriaCopyRequest, Notice
+
+
+# Event keys whose letters authorizations.appeals builds (it owns those records).
+APPEAL_EVENT_KEYS = ("appeal_resolution", "appeal_extension", "appeal_exhausted", "imr_outcome")
+
+
+class LetterError(ValueError):
+    """A letter cannot be built or would lack a required element (PRODUCT §7)."""
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    name: str
+    um_phone: str
+    member_services_phone: str
+    tty: str = wording.TTY
+    ombudsman_phone: str = wording.OMBUDSMAN_PHONE
+    state_hearing_phone: str = wording.STATE_HEARING_PHONE
+    state_hearing_tty: str = wording.STATE_HEARING_TTY
+    dmhc_phone: str = wording.DMHC_PHONE
+    dmhc_tty: str = wording.DMHC_TTY
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    address_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceLineInfo:
+    line_number: int
+    code: str
+    description: str
+    units: int
+    date_from: date
+    date_to: date
+    diagnosis_codes: tuple[str, ...] = ()
+    modifiers: tuple[str, ...] = ()
+    region: str = ""
+    outcome: str = "pending"
+    outcome_label: str = ""
+    approved_units: int | None = None
+    approved_date_from: date | None = None
+    approved_date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class CriterionCitation:
+    """One criterion used, cited by set, version and number, in the letter's language."""
+
+    criteria_set: str
+    title: str
+    version: str
+    number: int
+    text: str
+    finding: str = ""  # what the review found for this member, in plain words
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    name: str
+    phone: str
+    is_physician: bool = True
+
+
+@dataclass(frozen=True)
+class DecisionInfo:
+    outcome: str
+    reason_code: str
+    reason_text: str
+    rationale: str
+    decided_on: date
+    medical_necessity: bool
+
+
+@dataclass(frozen=True)
+class ExtensionInfo:
+    reason_code: str
+    reason_text: str
+    note: str
+    previous_due_at: datetime
+    new_due_at: datetime
+
+
+@dataclass(frozen=True)
+class InformationRequestInfo:
+    message: str
+    missing_items: tuple[str, ...]
+    requested_on: date
+    decision_due_at: datetime
+
+
+@dataclass(frozen=True)
+class UntimelyInfo:
+    decision_due_at: datetime
+    breached_at: datetime
+
+
+@dataclass(frozen=True)
+class AppealInfo:
+    """Filled in by the appeals code (42 CFR 438.408(e))."""
+
+    reference: str
+    received_on: date
+    resolved_on: date
+    outcome: str  # upheld, overturned, partially_overturned
+    rationale: str
+    reviewer: Reviewer
+    expedited: bool = False
+
+    @property
+    def adverse(self) -> bool:
+        return self.outcome != "overturned"
+
+
+@dataclass(frozen=True)
+class ImrInfo:
+    """Filled in by the IMR code (003 G.4: analysis, determination, reviewer qualifications)."""
+
+    reference: str
+    organization: str
+    review_type: str  # standard, expedited, retrospective
+    received_on: date
+    decided_on: date
+    determination: str  # upheld, overturned, partially_overturned
+    analysis: str
+    reviewer_qualifications: tuple[str, ...]
+
+    @property
+    def adverse(self) -> bool:
+        return self.determination != "overturned"
+
+
+@dataclass(frozen=True)
+class CriterionText:
+    number: int
+    text: str
+    cited: bool = False
+
+
+@dataclass(frozen=True)
+class CriteriaSetCopy:
+    criteria_set: str
+    title: str
+    version: str
+    effective_from: date
+    effective_to: date | None
+    sources: tuple[str, ...]
+    criteria: tuple[CriterionText, ...]
+    disclosure: str
+
+
+@dataclass(frozen=True)
+class LetterContext:
+    audience: str
+    language: str
+    large_print: bool
+    letter_date: date
+    plan: PlanInfo
+    recipient: Party
+    member_name: str
+    member_cin: str
+    tar_number: str
+    received_on: date
+    request_type: str
+    urgency: str
+    requesting_provider: str
+    servicing_provider: str
+    lines: tuple[ServiceLineInfo, ...] = ()
+    decision: DecisionInfo | None = None
+    reviewer: Reviewer | None = None
+    criteria: tuple[CriterionCitation, ...] = ()
+    extension: ExtensionInfo | None = None
+    information_request: InformationRequestInfo | None = None
+    untimely: UntimelyInfo | None = None
+    appeal: AppealInfo | None = None
+    imr: ImrInfo | None = None
+    criteria_sets: tuple[CriteriaSetCopy, ...] = ()
+    criteria_requested_on: date | None = None
+    version: int = 1
+    correction_reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_member_copy(self) -> bool:
+        return self.audience == Audience.MEMBER
+
+    @property
+    def appeal_deadline(self) -> date:
+        """The last day to appeal: 60 calendar days after the letter date (42 CFR
+        438.402(c)(2)(ii)), computed by the clock module."""
+        due = clocks.appeal_filing_deadline(notice_date=self.letter_date).due_at
+        return timezone.localtime(due, clocks.PACIFIC).date()
+
+    @property
+    def state_hearing_deadline(self) -> date:
+        """120 calendar days after the appeal resolution notice (42 CFR 438.408(f)(2))."""
+        due = clocks.state_hearing_deadline(resolution_date=self.letter_date).due_at
+        return timezone.localtime(due, clocks.PACIFIC).date()
+
+    @property
+    def cited_sets(self) -> list[tuple[str, str, str]]:
+        """(title, set id, version) of every set cited, in citation order, once each."""
+        seen: dict[tuple[str, str], str] = {}
+        for citation in self.criteria:
+            seen.setdefault((citation.criteria_set, citation.version), citation.title)
+        return [(title, set_id, version) for (set_id, version), title in seen.items()]
+
+
+# --- builders (read the database) ---------------------------------------------------------
+
+
+def plan_info() -> PlanInfo:
+    return PlanInfo(
+        name=settings.PLAN_NAME,
+        um_phone=settings.PLAN_UM_PHONE,
+        member_services_phone=settings.PLAN_MEMBER_SERVICES_PHONE,
+    )
+
+
+def reviewer_for(user: User | None) -> Reviewer:
+    """The reviewer printed on a letter: the clinician's name from their Provider record (with
+    credentials), else their full name, and their direct line (else the UM line)."""
+    phone = settings.PLAN_UM_PHONE
+    if user is None:
+        return Reviewer(name="", phone=phone, is_physician=True)
+    from accounts.models import Role
+
+    name = ""
+    if user.provider_id:
+        provider = user.provider
+        name = provider.name
+        if provider.credentials and provider.credentials not in name:
+            name = f"{name}, {provider.credentials}"
+    name = name or user.get_full_name() or user.username
+    return Reviewer(
+        name=name,
+        phone=user.direct_phone or phone,
+        is_physician=user.role == Role.PHYSICIAN,
+    )
+
+
+def _member_party(tar: Tar) -> Party:
+    member = tar.member
+    city = f"{member.city}, {member.state} {member.postal_code}".strip()
+    lines = tuple(x for x in (member.address_line1, member.address_line2, city) if x)
+    return Party(name=member.full_name, address_lines=lines)
+
+
+def _provider_party(tar: Tar) -> Party:
+    provider = tar.requesting_provider
+    organization = provider.organization
+    lines = tuple(x for x in (organization.name, organization.address) if x)
+    return Party(name=provider.name, address_lines=lines)
+
+
+def _lines(tar: Tar, language: str) -> tuple[ServiceLineInfo, ...]:
+    out = []
+    for line in tar.lines.all().order_by("line_number"):
+        out.append(
+            ServiceLineInfo(
+                line_number=line.line_number,
+                code=line.code,
+                description=wording.service_description(line.code, language),
+                units=line.units,
+                date_from=line.service_date_from,
+                date_to=line.service_date_to,
+                diagnosis_codes=tuple(line.diagnosis_codes or ()),
+                modifiers=tuple(line.modifiers or ()),
+                region=wording.pick(wording.REGIONS, line.spinal_region, language)
+                if line.spinal_region
+                else "",
+                outcome=line.outcome,
+                outcome_label=wording.pick(wording.OUTCOMES, line.outcome, language),
+                approved_units=line.approved_units,
+                approved_date_from=line.approved_date_from,
+                approved_date_to=line.approved_date_to,
+            )
+        )
+    return tuple(out)
+
+
+def tar_letter_context(
+    *,
+    tar: Tar,
+    audience: str,
+    letter_date: date | None = None,
+    language: str | None = None,
+    large_print: bool | None = None,
+    version: int = 1,
+    correction_reason: str = "",
+) -> LetterContext:
+    """The parts every letter about a TAR shares. A member copy follows the member's written
+    language and format (PRODUCT §3, §7); a provider copy is in English, standard print."""
+    member = tar.member
+    if audience == Audience.MEMBER:
+        language = language or member.written_language or "en"
+        if large_print is None:
+            large_print = member.alternate_format == AlternateFormat.LARGE_PRINT
+        recipient = _member_party(tar)
+    else:
+        language = language or "en"
+        large_print = bool(large_print)
+        recipient = _provider_party(tar)
+    return LetterContext(
+        audience=audience,
+        language=language if language in wording.LANGUAGES else "en",
+        large_print=bool(large_print),
+        letter_date=letter_date or timezone.localdate(),
+        plan=plan_info(),
+        recipient=recipient,
+        member_name=member.full_name,
+        member_cin=member.cin,
+        tar_number=tar.number,
+        received_on=timezone.localtime(tar.received_at, clocks.PACIFIC).date(),
+        request_type=wording.pick(wording.REQUEST_TYPES, tar.request_type, language),
+        urgency=wording.pick(wording.URGENCIES, tar.urgency, language),
+        requesting_provider=str(tar.requesting_provider.name),
+        servicing_provider=str(tar.servicing_provider.name),
+        lines=_lines(tar, language),
+        version=version,
+        correction_reason=correction_reason,
+    )
+
+
+def _evaluation_results(tar: Tar) -> dict[tuple[str, str, int], str]:
+    """(set, version, number) → the engine's result recorded on the TAR's lines."""
+    results: dict[tuple[str, str, int], str] = {}
+    for line in tar.lines.all():
+        evaluation = line.evaluation or {}
+        set_id, version = evaluation.get("criteria_set"), evaluation.get("version")
+        if not set_id:
+            continue
+        for criterion in evaluation.get("criteria", []):
+            key = (str(set_id), str(version), int(criterion["number"]))
+            # The worst result across lines is what the member needs to know about.
+            order = {"not_met": 0, "unknown": 1, "met": 2}
+            current = results.get(key)
+            if current is None or order.get(criterion["result"], 3) < order.get(current, 3):
+                results[key] = criterion["result"]
+    return results
+
+
+def _finding(result: str, language: str) -> str:
+    return wording.pick(wording.CRITERION_RESULTS, result, language)
+
+
+def _decision_citations(tar: Tar, decision: Decision, language: str) -> tuple:
+    results = _evaluation_results(tar)
+    citations = []
+    for ref in decision.criteria_refs or []:
+        text = ref.get("text_es") if language == "es" and ref.get("text_es") else ref["text"]
+        key = (ref["criteria_set"], ref["version"], int(ref["number"]))
+        citations.append(
+            CriterionCitation(
+                criteria_set=ref["criteria_set"],
+                title=wording.set_title(
+                    ref["criteria_set"], ref.get("title") or ref["criteria_set"], language
+                ),
+                version=ref["version"],
+                number=int(ref["number"]),
+                text=text,
+                finding=_finding(results.get(key, ""), language),
+            )
+        )
+    return tuple(citations)
+
+
+def _open_criteria_citations(tar: Tar, language: str, *, only_open: bool) -> tuple:
+    """The criteria of the set version each line is reviewed under. With `only_open`, those
+    not yet shown met (what a delay or information request is waiting for); all of them when
+    none is open, so the notice still names the exact criteria in use."""
+    citations: list[CriterionCitation] = []
+    seen: set[tuple[str, str, int]] = set()
+    for line in tar.lines.select_related("criteria_set").order_by("line_number"):
+        criteria_set = line.criteria_set
+        if criteria_set is None:
+            continue
+        results = {
+            int(c["number"]): c["result"] for c in (line.evaluation or {}).get("criteria", [])
+        }
+        chosen = [
+            c
+            for c in criteria_set.criteria
+            if not only_open or results.get(int(c["number"])) in ("not_met", "unknown")
+        ] or list(criteria_set.criteria)
+        for criterion in chosen:
+            key = (criteria_set.set_id, criteria_set.version, int(criterion["number"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            text = criterion.get("text_es") if language == "es" else None
+            citations.append(
+                CriterionCitation(
+                    criteria_set=criteria_set.set_id,
+                    title=wording.set_title(criteria_set.set_id, criteria_set.title, language),
+                    version=criteria_set.version,
+                    number=int(criterion["number"]),
+                    text=text or criterion["text"],
+                    finding=_finding(results.get(int(criterion["number"]), ""), language),
+                )
+            )
+    return tuple(citations)
+
+
+def _event_id(notice: Notice, prefix: str) -> int:
+    head, _, tail = notice.event_key.partition(":")
+    if head != prefix or not tail.isdigit():
+        raise LetterError(f"notice {notice.pk} has event {notice.event_key!r}, not {prefix}")
+    return int(tail)
+
+
+def build_context(
+    notice: Notice,
+    *,
+    letter_date: date | None = None,
+    version: int = 1,
+    correction_reason: str = "",
+) -> LetterContext:
+    """The context for the letter a notice owes, read from the TAR and the event's record."""
+    from authorizations.models import Decision, Extension, InformationRequest, Tar
+
+    if notice.event_key.partition(":")[0] in APPEAL_EVENT_KEYS:
+        # Appeal resolutions and IMR outcomes: their module reads its own records.
+        from authorizations.appeals import letter_context
+
+        return letter_context(
+            notice, letter_date=letter_date, version=version, correction_reason=correction_reason
+        )
+    tar = Tar.objects.select_related(
+        "member",
+        "requesting_provider__organization",
+        "servicing_provider__organization",
+    ).get(pk=notice.tar_id)
+    base = tar_letter_context(
+        tar=tar,
+        audience=notice.audience,
+        letter_date=letter_date,
+        version=version,
+        correction_reason=correction_reason,
+    )
+    language = base.language
+    kind = notice.kind
+    if kind in (
+        NoticeKind.APPROVAL,
+        NoticeKind.MODIFICATION,
+        NoticeKind.DENIAL,
+        NoticeKind.CLOSURE,
+    ):
+        decision = Decision.objects.select_related("decided_by__provider").get(
+            pk=_event_id(notice, "decision"), tar=tar
+        )
+        from authorizations.models import ReasonCode
+
+        medical = decision.reason_code == ReasonCode.MEDICAL_NECESSITY
+        return _replace(
+            base,
+            decision=DecisionInfo(
+                outcome=decision.outcome,
+                reason_code=decision.reason_code,
+                reason_text=wording.pick(wording.REASONS, decision.reason_code, language)
+                if decision.reason_code
+                else "",
+                rationale=decision.rationale,
+                decided_on=timezone.localtime(decision.decided_at, clocks.PACIFIC).date(),
+                medical_necessity=medical,
+            ),
+            reviewer=reviewer_for(decision.decided_by),
+            # A non-medical decision (eligibility, benefit, duplicate) used no criteria.
+            criteria=_decision_citations(tar, decision, language)
+            or (_open_criteria_citations(tar, language, only_open=True) if medical else ()),
+        )
+    if kind == NoticeKind.DELAY:
+        extension = Extension.objects.select_related("extended_by__provider").get(
+            pk=_event_id(notice, "extension"), tar=tar
+        )
+        return _replace(
+            base,
+            extension=ExtensionInfo(
+                reason_code=extension.reason,
+                reason_text=wording.pick(wording.EXTENSION_REASONS, extension.reason, language),
+                note=extension.note,
+                previous_due_at=extension.previous_due_at,
+                new_due_at=extension.new_due_at,
+            ),
+            reviewer=reviewer_for(extension.extended_by),
+            criteria=_open_criteria_citations(tar, language, only_open=True),
+        )
+    if kind == NoticeKind.INFORMATION_REQUEST:
+        request = InformationRequest.objects.select_related("requested_by__provider").get(
+            pk=_event_id(notice, "information_request"), tar=tar
+        )
+        return _replace(
+            base,
+            information_request=InformationRequestInfo(
+                message=request.message,
+                missing_items=tuple(
+                    wording.question_label(key, language) for key in request.missing_keys or ()
+                ),
+                requested_on=timezone.localtime(request.requested_at, clocks.PACIFIC).date(),
+                decision_due_at=tar.decision_due_at,
+            ),
+            reviewer=reviewer_for(request.requested_by),
+            criteria=_open_criteria_citations(tar, language, only_open=True),
+        )
+    if kind == NoticeKind.UNTIMELY:
+        if tar.breached_at is None:
+            raise LetterError(f"TAR {tar.number} has no recorded breach")
+        return _replace(
+            base,
+            untimely=UntimelyInfo(decision_due_at=tar.decision_due_at, breached_at=tar.breached_at),
+            # No decision was made: the physician reviewers are reached on the UM line.
+            reviewer=None,
+            criteria=_open_criteria_citations(tar, language, only_open=False),
+        )
+    if kind == NoticeKind.CRITERIA_COPY:
+        return criteria_copy_context(notice.criteria_copy, base=base)
+    raise LetterError(
+        f"{kind} letters are built by their own module from tar_letter_context(); "
+        "there is no record for them here yet"
+    )
+
+
+def _replace(context: LetterContext, **changes: Any) -> LetterContext:
+    from dataclasses import replace
+
+    return replace(context, **changes)
+
+
+def criteria_copy_context(request: CriteriaCopyRequest, *, base: LetterContext) -> LetterContext:
+    """The full text of each exact set version cited (PRODUCT §6, §7; H&S 1363.5)."""
+    from criteria.models import CriteriaSet
+
+    language = base.language
+    cited_numbers: dict[tuple[str, str], set[int]] = {}
+    decision = request.decision
+    for ref in (decision.criteria_refs if decision else None) or []:
+        cited_numbers.setdefault((ref["criteria_set"], ref["version"]), set()).add(
+            int(ref["number"])
+        )
+    copies = []
+    for entry in request.criteria_sets:
+        criteria_set = CriteriaSet.objects.get(
+            set_id=entry["criteria_set"], version=entry["version"]
+        )
+        cited = cited_numbers.get((criteria_set.set_id, criteria_set.version), set())
+        disclosure = criteria_set.definition.get("disclosure") or {}
+        copies.append(
+            CriteriaSetCopy(
+                criteria_set=criteria_set.set_id,
+                title=wording.set_title(criteria_set.set_id, criteria_set.title, language),
+                version=criteria_set.version,
+                effective_from=criteria_set.effective_from,
+                effective_to=criteria_set.effective_to,
+                sources=tuple(criteria_set.sources or ()),
+                criteria=tuple(
+                    CriterionText(
+                        number=int(c["number"]),
+                        text=(c.get("text_es") if language == "es" else None) or c["text"],
+                        cited=int(c["number"]) in cited,
+                    )
+                    for c in criteria_set.criteria
+                ),
+                disclosure=disclosure.get(language) or disclosure.get("en", ""),
+            )
+        )
+    if not copies:
+        raise LetterError("a criteria copy needs at least one criteria set version")
+    reviewer = reviewer_for(decision.decided_by) if decision and decision.decided_by else None
+    decision_info = None
+    if decision is not None:
+        decision_info = DecisionInfo(
+            outcome=decision.outcome,
+            reason_code=decision.reason_code,
+            reason_text=wording.pick(wording.REASONS, decision.reason_code, language)
+            if decision.reason_code
+            else "",
+            rationale=decision.rationale,
+            decided_on=timezone.localtime(decision.decided_at, clocks.PACIFIC).date(),
+            medical_necessity=decision.reason_code == "medical_necessity",
+        )
+    return _replace(
+        base,
+        criteria_sets=tuple(copies),
+        criteria_requested_on=timezone.localtime(request.requested_at, clocks.PACIFIC).date(),
+        decision=decision_info,
+        reviewer=reviewer,
+    )

@@ -1,0 +1,120 @@
+"""Letters as PDF: a Django template per kind and language, printed by WeasyPrint.
+
+`render_letter(kind, context)` is a function of its inputs only (no database): the templates
+under templates/notifications/<language>/<kind>.html and a `LetterContext`. Before printing it
+checks that an adverse notice has every element PRODUCT §7 requires, so a letter missing one is
+never produced.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from notifications.context import LetterContext, LetterError
+from notifications.models import ADVERSE_KINDS, Audience, NoticeKind
+
+logger = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO; at hundreds of letters a batch that drowns the
+# logs. Its warnings (missing fonts, bad CSS) still show.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+_HERE = Path(__file__).resolve().parent
+_DECISION_KINDS = (
+    NoticeKind.APPROVAL,
+    NoticeKind.MODIFICATION,
+    NoticeKind.DENIAL,
+    NoticeKind.CLOSURE,
+)
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    pdf: bytes
+    page_count: int
+
+
+@lru_cache(maxsize=1)
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
+    # One per process: building it loads fontconfig, which costs more than a whole letter.
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=2)
+def _stylesheets(large_print: bool) -> tuple:
+    from weasyprint import CSS
+
+    sheets = [CSS(filename=str(_HERE / "letter.css"), font_config=_font_config())]
+    if large_print:
+        sheets.append(CSS(filename=str(_HERE / "large_print.css"), font_config=_font_config()))
+    return tuple(sheets)
+
+
+def check_elements(kind: str, context: LetterContext) -> None:
+    """Refuse to print a letter that would lack a required element (PRODUCT §7)."""
+    if kind not in NoticeKind.values:
+        raise LetterError(f"unknown letter kind {kind!r}")
+    missing: list[str] = []
+    if kind in _DECISION_KINDS and context.decision is None:
+        missing.append("decision")
+    if kind in ADVERSE_KINDS:
+        if not context.lines:
+            missing.append("the service concerned")
+        if kind in (NoticeKind.DENIAL, NoticeKind.MODIFICATION):
+            decision = context.decision
+            if decision is not None and not decision.rationale.strip():
+                missing.append("the reason in plain words")
+            if decision is not None and decision.medical_necessity and not context.criteria:
+                missing.append("the criteria used (set, version, number)")
+            if context.audience == Audience.PROVIDER and (
+                context.reviewer is None or not context.reviewer.name or not context.reviewer.phone
+            ):
+                missing.append("the deciding physician's name and direct telephone")
+        if kind == NoticeKind.DELAY and (
+            context.extension is None or not context.extension.note.strip()
+        ):
+            missing.append("the reason for the delay and what is needed")
+        if kind == NoticeKind.UNTIMELY and context.untimely is None:
+            missing.append("the missed deadline")
+    if kind == NoticeKind.INFORMATION_REQUEST and context.information_request is None:
+        missing.append("what information is needed")
+    if kind == NoticeKind.APPEAL_RESOLUTION and context.appeal is None:
+        missing.append("the appeal resolution")
+    if kind == NoticeKind.IMR_OUTCOME and (
+        context.imr is None or not context.imr.analysis or not context.imr.reviewer_qualifications
+    ):
+        missing.append("the IMR determination, analysis and reviewer qualifications")
+    if kind == NoticeKind.CRITERIA_COPY and not context.criteria_sets:
+        missing.append("the criteria set versions")
+    if missing:
+        raise LetterError(f"{kind} letter for {context.tar_number} lacks: {', '.join(missing)}")
+
+
+def render_html(kind: str, context: LetterContext) -> str:
+    check_elements(kind, context)
+    template = f"notifications/{context.language}/{kind}.html"
+    with translation.override(context.language):
+        return render_to_string(template, {"ctx": context})
+
+
+def render_letter_document(kind: str, context: LetterContext) -> RenderedLetter:
+    from weasyprint import HTML
+
+    html = render_html(kind, context)
+    document = HTML(string=html, base_url=str(_HERE)).render(
+        stylesheets=list(_stylesheets(context.large_print)), font_config=_font_config()
+    )
+    pdf = document.write_pdf()
+    return RenderedLetter(pdf=pdf, page_count=len(document.pages))
+
+
+def render_letter(kind: str, context: LetterContext) -> bytes:
+    """The PDF bytes of a letter of `kind` saying what `context` says."""
+    return render_letter_document(kind, context).pdf

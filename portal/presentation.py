@@ -1,0 +1,120 @@
+"""How things are shown: Pacific times, the countdown to a decision deadline, plain-language
+labels (translated for members). Pure functions; no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext_lazy as _
+
+from criteria import catalog
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+FOUR_HOURS = timedelta(hours=4)
+ONE_DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class DueState:
+    level: str  # "ok", "day", "hours", "breached", "done"
+    label: str  # the words shown with the colour (never colour alone)
+    remaining: str
+
+
+def span_text(delta: timedelta) -> str:
+    """A short duration: '2 d 5 h', '3 h 12 min', '8 min'."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def due_state(due_at: datetime, now: datetime, *, breached_at=None, is_open=True) -> DueState:
+    """The queue colour bands: under 24 hours, under 4 hours, breached (PRODUCT §4)."""
+    if not is_open:
+        return DueState("done", "Decided", "")
+    remaining = due_at - now
+    if breached_at is not None or remaining <= timedelta(0):
+        return DueState("breached", "Breached", f"overdue by {span_text(-remaining)}")
+    text = f"due in {span_text(remaining)}"
+    if remaining < FOUR_HOURS:
+        return DueState("hours", "Under 4 hours", text)
+    if remaining < ONE_DAY:
+        return DueState("day", "Under 24 hours", text)
+    return DueState("ok", "On time", text)
+
+
+def answer_text(key: str, value: Any) -> str:
+    """A §6 answer in words, with the catalogue's choice labels."""
+    question = catalog.QUESTIONS.get(key) or {}
+    labels = question.get("choice_labels") or {}
+    if value is None:
+        return "Not answered"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        if not value:
+            return "None"
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
+
+
+# Facts the criteria engine adds beside the provider's answers.
+_ENGINE_FACTS = {"plan_prior_sessions": "Sessions the plan approved in the last 12 months"}
+
+
+def question_label(key: str) -> str:
+    question = catalog.QUESTIONS.get(key)
+    return question["label"] if question else _ENGINE_FACTS.get(key, key)
+
+
+# Members read these in English or Spanish (PRODUCT §3 written language).
+MEMBER_STATUS = {
+    "submitted": _("Received, waiting for review"),
+    "in_review": _("Being reviewed by a nurse"),
+    "pended": _("Waiting for information from your provider"),
+    "referred": _("Being reviewed by a doctor"),
+    "approved": _("Approved"),
+    "modified": _("Approved with changes"),
+    "denied": _("Denied"),
+    "closed": _("Closed"),
+    "withdrawn": _("Withdrawn by your provider"),
+}
+FAMILY_LABELS = {
+    "esi": _("Epidural steroid injection"),
+    "facet_mbb": _("Facet joint nerve block"),
+    "facet_rfa": _("Facet joint nerve ablation"),
+    "scs": _("Spinal cord stimulator"),
+    "pump": _("Pain medicine pump"),
+}
+LINE_OUTCOMES = {
+    "pending": _("Not decided yet"),
+    "approved": _("Approved"),
+    "modified": _("Approved with changes"),
+    "denied": _("Denied"),
+    "closed": _("Closed"),
+}
+NOTICE_KINDS = {
+    "approval": _("Approval notice"),
+    "modification": _("Notice of a change to your request"),
+    "denial": _("Denial notice"),
+    "delay": _("Notice of a delay"),
+    "information_request": _("Request for information"),
+    "untimely": _("Notice of a late decision"),
+    "closure": _("Closure notice"),
+    "appeal_resolution": _("Appeal decision"),
+    "imr_outcome": _("Independent medical review result"),
+    "criteria_copy": _("Copy of the criteria used"),
+}
+NOTICE_STATUS = {
+    "owed": _("On its way"),
+    "sent": _("Sent"),
+    "failed": _("Not delivered yet; we are working on it"),
+}

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import PLAN_STAFF_ROLES, Role
+from portal import presentation
+from portal.views.common import tar_url_for
+
+register = template.Library()
+
+
+def _local(value: datetime) -> datetime:
+    return timezone.localtime(value, presentation.PACIFIC)
+
+
+@register.filter
+def pacific(value: datetime | None) -> str:
+    """Date and time in Pacific time with the zone named: 'Tue, May 5, 2026, 5:00 PM PDT'."""
+    if not isinstance(value, datetime):
+        return ""
+    local = _local(value)
+    return f"{formats.date_format(local, 'D, M j, Y, g:i A')} {local.tzname()}"
+
+
+@register.filter
+def pacific_date(value: datetime | date | None) -> str:
+    """A date in the active language's format (members read Spanish dates in Spanish)."""
+    if isinstance(value, datetime):
+        value = _local(value).date()
+    if not isinstance(value, date):
+        return ""
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+@register.filter
+def pacific_input(value: datetime | None) -> str:
+    """A datetime-local input value in Pacific time."""
+    if not isinstance(value, datetime):
+        return ""
+    return _local(value).strftime("%Y-%m-%dT%H:%M")
+
+
+@register.filter
+def iso(value: datetime | None) -> str:
+    return value.isoformat() if isinstance(value, datetime) else ""
+
+
+@register.simple_tag
+def due_badge(tar) -> str:
+    """The deadline band in colour and in words; portal.js keeps it counting down. A simple
+    tag (not an inclusion template): the queue draws one per row."""
+    state = presentation.due_state(
+        tar.decision_due_at, timezone.now(), breached_at=tar.breached_at, is_open=tar.is_open
+    )
+    if state.level == "done":
+        return format_html(
+            '<span class="due due-done"><span class="due-label">{}</span></span>', state.label
+        )
+    return format_html(
+        '<span class="due due-{}" data-due="{}"{}><span class="due-label">{}</span>'
+        '<span class="due-remaining">, {}</span></span>',
+        state.level,
+        tar.decision_due_at.isoformat(),
+        mark_safe(' data-breached="1"') if tar.breached_at else "",
+        state.label,
+        state.remaining,
+    )
+
+
+@register.inclusion_tag("portal/_field.html")
+def field(bound_field, hint: str = "") -> dict[str, Any]:
+    return {"field": bound_field, "extra_hint": hint}
+
+
+@register.inclusion_tag("portal/_errors.html")
+def error_summary(*forms, error=None) -> dict[str, Any]:
+    """An error summary with links to each field at fault (GOV.UK pattern)."""
+    items: list[tuple[str, str]] = []
+    for form in forms:
+        if form is None or not form.is_bound:
+            continue
+        for name, errors in form.errors.items():
+            if name == "__all__":
+                items.extend(("", str(message)) for message in errors)
+                continue
+            bound = form[name]
+            anchor = bound.auto_id
+            if bound.field.widget.use_fieldset:
+                anchor = f"{bound.auto_id}_0"
+            items.extend((f"#{anchor}", f"{bound.label}: {message}") for message in errors)
+    message = getattr(error, "message", error) if error else ""
+    return {"items": items, "message": message}
+
+
+@register.filter
+def answer_text(value: Any, key: str) -> str:
+    return presentation.answer_text(key, value)
+
+
+@register.filter
+def question_label(key: str) -> str:
+    return presentation.question_label(key)
+
+
+@register.filter
+def member_status(status: str) -> str:
+    return str(presentation.MEMBER_STATUS.get(status, status))
+
+
+@register.filter
+def family_label(family: str) -> str:
+    return str(presentation.FAMILY_LABELS.get(family, family))
+
+
+@register.filter
+def line_outcome(outcome: str) -> str:
+    return str(presentation.LINE_OUTCOMES.get(outcome, outcome))
+
+
+@register.filter
+def notice_kind(kind: str) -> str:
+    return str(presentation.NOTICE_KINDS.get(kind, kind.replace("_", " ")))
+
+
+@register.filter
+def notice_status(status: str) -> str:
+    return str(presentation.NOTICE_STATUS.get(status, status))
+
+
+@register.filter
+def result_text(result: str) -> str:
+    return {"met": "Met", "not_met": "Not met", "unknown": "Unknown (answer missing)"}.get(
+        result, result
+    )
+
+
+@register.simple_tag(takes_context=True)
+def tar_url(context, tar) -> str:
+    return tar_url_for(context["request"].user, tar)
+
+
+@register.simple_tag
+def plan_name() -> str:
+    return settings.PLAN_NAME
+
+
+@register.simple_tag
+def plan_phone(which: str = "member") -> str:
+    return settings.PLAN_MEMBER_SERVICES_PHONE if which == "member" else settings.PLAN_UM_PHONE
+
+
+@register.inclusion_tag("portal/_nav.html", takes_context=True)
+def portal_nav(context) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    links: list[tuple[str, str]] = []
+    if user is not None and user.is_authenticated:
+        if user.role == Role.PROVIDER:
+            links = [
+                ("portal:provider-dashboard", _("Requests")),
+                ("portal:provider-referrals", _("Referrals")),
+            ]
+        elif user.role in (Role.NURSE, Role.MANAGER):
+            links = [("portal:review-queue", _("Review queue"))]
+        elif user.role == Role.PHYSICIAN:
+            links = [("portal:physician-queue", _("Referred cases"))]
+        elif user.role == Role.MEMBER:
+            links = [("portal:member-home", _("My requests"))]
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    return {
+        "request": request,
+        "user": user,
+        "links": links,
+        "current": current,
+        "is_staff_role": user is not None and getattr(user, "role", None) in PLAN_STAFF_ROLES,
+        "LANGUAGES": settings.LANGUAGES,
+    }
+
+
+@register.filter
+def get_item(mapping: dict, key: Any) -> Any:
+    if isinstance(mapping, dict):
+        return mapping.get(key)
+    return None
+
+
+@register.simple_tag
+def join_codes(lines) -> str:
+    return ", ".join(line.code for line in lines)
+
+
+@register.filter
+def filesize(value: int) -> str:
+    value = int(value or 0)
+    if value >= 1024 * 1024:
+        return f"{value / (1024 * 1024):.1f} MB"
+    if value >= 1024:
+        return f"{value // 1024} KB"
+    return f"{value} bytes"

@@ -1,0 +1,132 @@
+"""What every portal view shares: role checks, turning domain errors into pages, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from accounts.models import PLAN_STAFF_ROLES, Role, User
+from authorizations import selectors
+from authorizations.models import Tar
+from tar_portal.errors import DomainError, ErrorCode
+
+PAGE_SIZE = 25
+
+
+def role_required(*roles: str) -> Callable:
+    """Signed in (else the login page) and one of `roles` (else 403)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.has_role(*roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def tar_or_404(user: User, tar_id: int) -> Tar:
+    """The scoped request; one another user may not see is simply not found (404)."""
+    try:
+        return selectors.tar_get(user=user, tar_id=tar_id)
+    except DomainError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise Http404 from exc
+        raise
+
+
+def not_found_to_404(exc: DomainError) -> None:
+    if exc.code == ErrorCode.NOT_FOUND:
+        raise Http404 from exc
+
+
+def error_status(exc: DomainError) -> int:
+    """The HTTP status a page re-rendered with this error is sent with."""
+    return exc.http_status if exc.http_status < 500 else 400
+
+
+def field_errors_to_form(
+    form, exc: DomainError, mapping: dict[str, str] | None = None, skip: tuple[str, ...] = ()
+) -> None:
+    """Attach a DomainError's field messages to the matching form fields (or the form)."""
+    mapping = mapping or {}
+    for key, messages in exc.fields.items():
+        if skip and key.startswith(skip):
+            continue
+        name = mapping.get(key, key)
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE) -> Page:
+    paginator = Paginator(queryset, per_page)
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except PageNotAnInteger:
+        return paginator.page(1)
+    except EmptyPage:
+        return paginator.page(paginator.num_pages)
+
+
+def paginate_rows(request: HttpRequest, queryset, per_page: int = PAGE_SIZE) -> Page:
+    """Paginate a list page in two steps: the page's ids first (a narrow sorted scan), then
+    the 25 rows with their joins and prefetches. Joining every open request before the sort
+    and the LIMIT made the queue slow on a full table (bench/bench_queue_page.py)."""
+    page = paginate(request, queryset.prefetch_related(None).values_list("pk", flat=True), per_page)
+    ids = list(page.object_list)
+    page.object_list = list(queryset.filter(pk__in=ids)) if ids else []
+    return page
+
+
+def home_url_for(user: User) -> str:
+    """Where each role starts after signing in."""
+    role_home = {
+        Role.PROVIDER: "portal:provider-dashboard",
+        Role.NURSE: "portal:review-queue",
+        Role.MANAGER: "portal:review-queue",
+        Role.PHYSICIAN: "portal:physician-queue",
+        Role.MEMBER: "portal:member-home",
+    }
+    name = role_home.get(user.role)
+    return reverse(name) if name else reverse("portal:home")
+
+
+def tar_url_for(user: User, tar: Tar | int) -> str:
+    tar_id = tar if isinstance(tar, int) else tar.pk
+    if user.role == Role.PROVIDER:
+        return reverse("portal:provider-tar", args=[tar_id])
+    if user.role == Role.MEMBER:
+        return reverse("portal:member-tar", args=[tar_id])
+    if user.role == Role.PHYSICIAN:
+        return reverse("portal:physician-tar", args=[tar_id])
+    if user.role in PLAN_STAFF_ROLES:
+        return reverse("portal:review-tar", args=[tar_id])
+    raise Http404
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The start page: signed-in users go to their role's home; others see how to sign in."""
+    if request.user.is_authenticated:
+        target = home_url_for(request.user)
+        if target != reverse("portal:home"):
+            return redirect(target)
+    return render(request, "home.html")
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    return render(request, template, context, status=status)
