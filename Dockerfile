@@ -8,6 +8,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir .
+RUN python -c "import polib; polib.pofile('portal/locale/es/LC_MESSAGES/django.po').save_as_mofile('portal/locale/es/LC_MESSAGES/django.mo')"
 RUN DJANGO_SETTINGS_MODULE=tar_portal.settings.development python manage.py collectstatic --noinput
 RUN useradd --system --home /app tar && mkdir -p /app/var && chown -R tar /app/var
 USER tar

@@ -22,11 +22,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The portal's Spanish catalogue (Debian package gettext provides msgfmt).
-portal/locale/es/LC_MESSAGES/django.mo: portal/locale/es/LC_MESSAGES/django.po
-	msgfmt --check -o $@ $<
+# The portal's Spanish catalogue, compiled in Python (polib) so no system gettext is needed.
+portal/locale/es/LC_MESSAGES/django.mo: portal/locale/es/LC_MESSAGES/django.po $(VENV)/.installed
+	$(PY) -c "import polib, sys; polib.pofile(sys.argv[1]).save_as_mofile(sys.argv[2])" $< $@
 
-install: $(VENV)/.installed node_modules/.installed portal/locale/es/LC_MESSAGES/django.mo ## Create .venv, install the portal, its dev tools, npm test tools and translations
+install: $(VENV)/.installed portal/locale/es/LC_MESSAGES/django.mo ## Create .venv, install the portal with its dev tools and translations
+
+install-test-tools: install node_modules/.installed ## Also install the npm test tools (axe-core)
 
 run: install ## Migrate, load the demo world, start web + Celery worker + beat (Ctrl-C stops all)
 	$(PY) manage.py migrate --noinput
@@ -34,7 +36,7 @@ run: install ## Migrate, load the demo world, start web + Celery worker + beat (
 	$(PY) manage.py collectstatic --noinput -v0
 	HOST=$(HOST) PORT=$(PORT) PY=$(PY) bash scripts/run_all.sh
 
-test: install ## Run the whole test suite (needs PostgreSQL and Redis; see README)
+test: install-test-tools ## Run the whole test suite (needs PostgreSQL, Redis and Chromium; see README)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint + format check, and migrations up to date
@@ -61,4 +63,4 @@ seed: install ## Load the demo world into the configured database
 clean: ## Remove the demo database, broker files and caches (keeps .venv)
 	rm -rf var .pytest_cache .ruff_cache
 
-.PHONY: help install run test lint format typecheck bench migrate seed clean
+.PHONY: help install install-test-tools run test lint format typecheck bench migrate seed clean
