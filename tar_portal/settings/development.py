@@ -6,3 +6,6 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-deploy"
 os.environ.setdefault("DJANGO_DEBUG", "true")
 
 from tar_portal.settings.base import *  # noqa: F403
+
+# The embedded SQLite file, the file broker and private files live under var/.
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
