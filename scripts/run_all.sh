@@ -5,7 +5,7 @@ set -euo pipefail
 PY=${PY:-.venv/bin/python}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
-mkdir -p var/broker var/broker-processed var/log
+mkdir -p var/broker var/broker-processed var/broker-control var/log
 CELERY=$(dirname "$PY")/celery
 "$CELERY" -A tar_portal worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
 WORKER=$!
