@@ -12,17 +12,9 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from authorizations import selectors as tar_selectors
+from authorizations.api import ERRORS
 from notifications import selectors, services
 from notifications.models import CriteriaCopyRequest, CriteriaCopyRequestedFor, Letter
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
 class LetterOutput(serializers.ModelSerializer):
@@ -107,15 +99,16 @@ class CriteriaCopyOutput(serializers.ModelSerializer):
         ]
 
 
-class TarCriteriaCopyApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        requested_for = serializers.ChoiceField(
-            choices=CriteriaCopyRequestedFor.choices, required=False
-        )
+class CriteriaCopyInput(serializers.Serializer):
+    requested_for = serializers.ChoiceField(
+        choices=CriteriaCopyRequestedFor.choices, required=False
+    )
 
-    @extend_schema(request=InputSerializer, responses={201: CriteriaCopyOutput, **ERRORS})
+
+class TarCriteriaCopyApi(APIView):
+    @extend_schema(request=CriteriaCopyInput, responses={201: CriteriaCopyOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = CriteriaCopyInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         # Providers ask for their office's copy; everyone else by default for the member.
         default = (

@@ -63,10 +63,16 @@ def letter_deliver(self, *, letter_id: int) -> None:
 
 
 @shared_task(acks_late=True)
-def print_batch_build() -> int | None:
-    """Beat: hand the member letters waiting for the mail house to it as one batch."""
-    batch = services.print_batch_build()
-    return batch.pk if batch is not None else None
+def print_batch_build() -> list[int]:
+    """Beat: hand the member letters waiting for the mail house to it, in batches of at most
+    PRINT_BATCH_MAX_LETTERS."""
+    built: list[int] = []
+    for _ in range(20):
+        batch = services.print_batch_build()
+        if batch is None:
+            break
+        built.append(batch.pk)
+    return built
 
 
 @shared_task(acks_late=True)

@@ -231,3 +231,16 @@ def test_notices_whose_task_was_lost_are_queued_again(submit, world, run_hooks):
     assert Letter.objects.filter(tar_id=tar_id).count() == 2
     assert Notice.objects.get(tar_id=tar_id, audience="provider").status == "sent"
     assert run_hooks(services.notices_requeue_stalled) == []
+
+
+def test_print_batch_command_and_task(submit, deny):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    tar_id = submit(answers=ESI_SHORT_CARE)
+    deny(tar_id)
+    out = StringIO()
+    call_command("print_batch_build", stdout=out)
+    assert "1 letters" in out.getvalue()
+    assert tasks.print_batch_build.delay().get() == []
