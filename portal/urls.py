@@ -1,6 +1,19 @@
 from django.urls import include, path
 
-from portal.views import accounts, common, member, physician, provider, review
+from portal.views import (
+    accounts,
+    common,
+    imr,
+    intake,
+    member,
+    member_appeals,
+    member_services,
+    physician,
+    physician_appeals,
+    provider,
+    provider_appeals,
+    review,
+)
 
 app_name = "portal"
 
@@ -27,6 +40,23 @@ urlpatterns = [
         provider.tar_document_add,
         name="provider-tar-documents",
     ),
+    path(
+        "provider/tars/<int:tar_id>/appeal", provider_appeals.appeal_new, name="provider-appeal-new"
+    ),
+    path(
+        "provider/tars/<int:tar_id>/peer-to-peer",
+        provider_appeals.peer_to_peer_new,
+        name="provider-peer-to-peer-new",
+    ),
+    path(
+        "provider/tars/<int:tar_id>/withdraw", provider_appeals.withdraw, name="provider-withdraw"
+    ),
+    path(
+        "provider/peer-to-peer/<int:p2p_id>/cancel",
+        provider_appeals.peer_to_peer_cancel,
+        name="provider-peer-to-peer-cancel",
+    ),
+    path("provider/appeals/", provider_appeals.appeal_list, name="provider-appeals"),
     path("provider/referrals/", provider.referral_list, name="provider-referrals"),
     path("provider/referrals/new", provider.referral_new, name="provider-referral-new"),
     # nurse (and read-only plan staff)
@@ -42,6 +72,78 @@ urlpatterns = [
     # physician
     path("physician/", physician.queue, name="physician-queue"),
     path("physician/tars/<int:tar_id>/", physician.decide, name="physician-tar"),
+    path(
+        "physician/tars/<int:tar_id>/imr", physician_appeals.imr_refer, name="physician-imr-refer"
+    ),
+    path("physician/appeals/", physician_appeals.appeal_queue, name="physician-appeals"),
+    path(
+        "physician/appeals/<int:appeal_id>/",
+        physician_appeals.appeal_decide,
+        name="physician-appeal",
+    ),
+    path(
+        "physician/appeals/<int:appeal_id>/extend",
+        physician_appeals.appeal_extend,
+        name="physician-appeal-extend",
+    ),
+    path(
+        "physician/peer-to-peer/",
+        physician_appeals.peer_to_peer_list,
+        name="physician-peer-to-peer-list",
+    ),
+    path(
+        "physician/peer-to-peer/<int:p2p_id>/",
+        physician_appeals.peer_to_peer_detail,
+        name="physician-peer-to-peer",
+    ),
+    path(
+        "physician/peer-to-peer/<int:p2p_id>/schedule",
+        physician_appeals.peer_to_peer_schedule,
+        name="physician-peer-to-peer-schedule",
+    ),
+    path(
+        "physician/peer-to-peer/<int:p2p_id>/outcome",
+        physician_appeals.peer_to_peer_outcome,
+        name="physician-peer-to-peer-outcome",
+    ),
+    path(
+        "physician/peer-to-peer/<int:p2p_id>/cancel",
+        physician_appeals.peer_to_peer_cancel,
+        name="physician-peer-to-peer-cancel",
+    ),
+    # independent medical review (plan staff; the forms are the roles' the services allow)
+    path("imr/", imr.imr_list, name="imr-list"),
+    path("imr/<int:imr_id>/", imr.imr_detail, name="imr-detail"),
+    path("imr/<int:imr_id>/packet.pdf", imr.imr_packet, name="imr-packet"),
+    path("imr/<int:imr_id>/determination", imr.imr_determination, name="imr-determination"),
+    path("imr/<int:imr_id>/decision", imr.imr_decide, name="imr-decide"),
+    # intake coordinator
+    path("intake/", intake.home, name="intake-home"),
+    path("intake/new", intake.new, name="intake-new"),
+    path("intake/tars/<int:tar_id>/", intake.entry, name="intake-tar"),
+    path("intake/tars/<int:tar_id>/documents", intake.entry_documents, name="intake-documents"),
+    # member services
+    path("member-services/", member_services.home, name="member-services-home"),
+    path(
+        "member-services/members/<int:member_id>/",
+        member_services.member_detail,
+        name="member-services-member",
+    ),
+    path(
+        "member-services/tars/<int:tar_id>/",
+        member_services.tar_detail,
+        name="member-services-tar",
+    ),
+    path(
+        "member-services/tars/<int:tar_id>/criteria-copy",
+        member_services.criteria_copy,
+        name="member-services-criteria-copy",
+    ),
+    path(
+        "member-services/tars/<int:tar_id>/appeal",
+        member_services.appeal_new,
+        name="member-services-appeal-new",
+    ),
     # member
     path("member/", member.home, name="member-home"),
     path("member/tars/<int:tar_id>/", member.tar_detail, name="member-tar"),
@@ -50,4 +152,6 @@ urlpatterns = [
         member.criteria_copy,
         name="member-criteria-copy",
     ),
+    path("member/tars/<int:tar_id>/appeal", member_appeals.appeal_new, name="member-appeal-new"),
+    path("member/appeals/", member_appeals.appeal_list, name="member-appeals"),
 ]

@@ -166,14 +166,37 @@ def portal_nav(context) -> dict[str, Any]:
         if user.role == Role.PROVIDER:
             links = [
                 ("portal:provider-dashboard", _("Requests")),
+                ("portal:provider-appeals", _("Appeals and talks")),
                 ("portal:provider-referrals", _("Referrals")),
             ]
         elif user.role in (Role.NURSE, Role.MANAGER):
-            links = [("portal:review-queue", _("Review queue"))]
+            links = [
+                ("portal:review-queue", _("Review queue")),
+                ("portal:imr-list", _("IMR tracking")),
+            ]
         elif user.role == Role.PHYSICIAN:
-            links = [("portal:physician-queue", _("Referred cases"))]
+            links = [
+                ("portal:physician-queue", _("Referred cases")),
+                ("portal:physician-appeals", _("Appeals")),
+                ("portal:physician-peer-to-peer-list", _("Peer-to-peer")),
+                ("portal:imr-list", _("IMR tracking")),
+            ]
         elif user.role == Role.MEMBER:
-            links = [("portal:member-home", _("My requests"))]
+            links = [
+                ("portal:member-home", _("My requests")),
+                ("portal:member-appeals", _("My appeals")),
+            ]
+        elif user.role == Role.INTAKE:
+            links = [
+                ("portal:intake-home", _("Intake entries")),
+                ("portal:intake-new", _("New intake entry")),
+                ("portal:imr-list", _("IMR tracking")),
+            ]
+        elif user.role == Role.MEMBER_SERVICES:
+            links = [
+                ("portal:member-services-home", _("Find a member")),
+                ("portal:imr-list", _("IMR tracking")),
+            ]
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     return {
         "request": request,

@@ -99,6 +99,8 @@ def home_url_for(user: User) -> str:
         Role.MANAGER: "portal:review-queue",
         Role.PHYSICIAN: "portal:physician-queue",
         Role.MEMBER: "portal:member-home",
+        Role.INTAKE: "portal:intake-home",
+        Role.MEMBER_SERVICES: "portal:member-services-home",
     }
     name = role_home.get(user.role)
     return reverse(name) if name else reverse("portal:home")
@@ -112,6 +114,10 @@ def tar_url_for(user: User, tar: Tar | int) -> str:
         return reverse("portal:member-tar", args=[tar_id])
     if user.role == Role.PHYSICIAN:
         return reverse("portal:physician-tar", args=[tar_id])
+    if user.role == Role.INTAKE:
+        return reverse("portal:intake-tar", args=[tar_id])
+    if user.role == Role.MEMBER_SERVICES:
+        return reverse("portal:member-services-tar", args=[tar_id])
     if user.role in PLAN_STAFF_ROLES:
         return reverse("portal:review-tar", args=[tar_id])
     raise Http404

@@ -18,6 +18,7 @@ from accounts.models import Role
 from authorizations import selectors
 from authorizations.models import Tar
 from portal import selectors as portal_selectors
+from portal.views.casework import appeals_context
 from portal.views.common import (
     not_found_to_404,
     paginate_rows,
@@ -54,6 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _render_tar(request: HttpRequest, tar: Tar, status: int = 200) -> HttpResponse:
+    letters = portal_selectors.letter_list(user=request.user, tar=tar)
     return render_page(
         request,
         "portal/member/tar.html",
@@ -61,8 +63,10 @@ def _render_tar(request: HttpRequest, tar: Tar, status: int = 200) -> HttpRespon
             "tar": tar,
             "decision": tar.decisions.all().last(),
             "notices": portal_selectors.notice_list(user=request.user, tar=tar),
-            "letters": portal_selectors.letter_list(user=request.user, tar=tar),
+            "letters": letters,
             "can_request_criteria": bool(tar.decisions.all()),
+            # The member's appeals with their resolution letters (portal/views/casework).
+            **appeals_context(request, tar, letters),
         },
         status=status,
     )

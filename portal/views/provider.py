@@ -25,6 +25,7 @@ from portal.forms import (
     RespondForm,
 )
 from portal.models import TarDraft
+from portal.views.casework import provider_casework_context
 from portal.views.common import (
     error_status,
     field_errors_to_form,
@@ -386,6 +387,7 @@ def _render_tar(request: HttpRequest, tar: Tar, status: int = 200, **forms) -> H
     respond_form = forms.get("respond_form")
     if respond_form is None and open_request is not None:
         respond_form = RespondForm(keys=open_request.missing_keys)
+    letters = portal_selectors.letter_list(user=request.user, tar=tar)
     return render_page(
         request,
         "portal/provider/tar.html",
@@ -396,8 +398,10 @@ def _render_tar(request: HttpRequest, tar: Tar, status: int = 200, **forms) -> H
             "document_form": forms.get("document_form") or DocumentForm(),
             "history": selectors.tar_history(user=request.user, tar=tar),
             "notices": portal_selectors.notice_list(user=request.user, tar=tar),
-            "letters": portal_selectors.letter_list(user=request.user, tar=tar),
+            "letters": letters,
             "error": forms.get("error"),
+            # Appeals, peer-to-peer talks, IMR and the actions offered (portal/views/casework).
+            **provider_casework_context(request, tar, letters),
         },
         status=status,
     )

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
         ("manager", "/review/"),
         ("physician", "/physician/"),
         ("member", "/member/"),
-        ("coordinator", "/"),
+        ("coordinator", "/intake/"),
+        ("memberservices", "/member-services/"),
     ],
 )
 def test_signing_in_leads_to_the_roles_home(client, world, persona, home):
