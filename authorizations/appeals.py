@@ -1984,7 +1984,11 @@ def notices_owed(*, tar: Tar, event: str) -> list[dict[str, Any]]:
             ]
     elif event == "appeal_exhausted":
         for appeal in tar.appeals.filter(exhausted_at__isnull=False):
-            due = clocks.untimely_notice_deadline(breached_at=appeal.exhausted_at)
+            # Due the day the miss is recorded (this runs right after the sweep's commit): a
+            # deadline ending at 23:59:59 is only seen missed the next minute.
+            due = clocks.untimely_notice_deadline(
+                breached_at=max(appeal.exhausted_at, timezone.now())
+            )
             owed.append(
                 {
                     "event_key": f"appeal_exhausted:{appeal.pk}",
@@ -2020,17 +2024,19 @@ def notices_owed(*, tar: Tar, event: str) -> list[dict[str, Any]]:
 def letter_context(
     notice: Any, *, letter_date: date | None = None, version: int = 1, correction_reason: str = ""
 ) -> Any:
-    """The LetterContext for an appeal resolution or IMR outcome notice this module owes, for
-    notifications.rendering (the notices machinery calls it for event keys of this module).
+    """The LetterContext for a notice this module owes (appeal resolution, appeal extension,
+    exhausted appeal, IMR outcome), for notifications.rendering (the notices machinery calls
+    it for event keys of this module).
 
-    Appeal extension and exhausted-appeal notices are owed and tracked, but no letter is
-    printed for them yet: the delay and untimely letter wordings speak of the first decision
-    (their rights section offers an appeal), which would misinform a member whose appeal is
-    extended (the right is a grievance, 42 CFR 438.408(c)(2)) or exhausted (the next step is a
-    State Hearing). Raising here leaves those notices to staff (failed-notice list) rather than
-    mailing a wrong letter."""
+    An appeal's extension and exhaustion use the delay and untimely kinds, with their own
+    wording (rendering picks it from `appeal_extension` / `appeal_exhausted`): the TAR's delay
+    and untimely letters offer an appeal, while an extended appeal's right is a grievance
+    (42 CFR 438.408(c)(2)(ii)) and an exhausted appeal's next step is a State Hearing now
+    (438.408(c)(3), 438.402(c)(1)(i)(A))."""
     from notifications import wording
     from notifications.context import (
+        AppealExhaustedInfo,
+        AppealExtensionInfo,
         AppealInfo,
         CriterionCitation,
         ImrInfo,
@@ -2042,10 +2048,6 @@ def letter_context(
     head, _, tail = notice.event_key.partition(":")
     if head not in APPEAL_NOTICE_EVENTS or not tail.isdigit():
         raise LetterError(f"notice {notice.pk} ({notice.event_key!r}) is not an appeal notice")
-    if head in ("appeal_extension", "appeal_exhausted"):
-        raise LetterError(
-            f"no letter wording for {head} notices yet; send it by hand (notice {notice.pk})"
-        )
     record_id = int(tail)
     tar = Tar.objects.select_related(
         "member", "requesting_provider__organization", "servicing_provider__organization"
@@ -2059,6 +2061,43 @@ def letter_context(
     )
     language = base.language
 
+    if head == "appeal_extension":
+        extension = AppealExtension.objects.select_related("appeal").get(
+            pk=record_id, appeal__tar=tar
+        )
+        appeal = extension.appeal
+        return replace(
+            base,
+            appeal_extension=AppealExtensionInfo(
+                reference=appeal.number,
+                received_on=_pacific_date(appeal.received_at),
+                expedited=appeal.expedited,
+                reason_code=extension.reason,
+                reason_text=wording.pick(
+                    wording.APPEAL_EXTENSION_REASONS, extension.reason, language
+                ),
+                note=extension.note,
+                previous_due_at=extension.previous_due_at,
+                new_due_at=extension.new_due_at,
+            ),
+        )
+    if head == "appeal_exhausted":
+        appeal = Appeal.objects.get(pk=record_id, tar=tar)
+        if appeal.exhausted_at is None:
+            raise LetterError(f"appeal {appeal.number} is not exhausted")
+        # The State Hearing date is ctx.state_hearing_deadline: 120 calendar days from this
+        # notice's date (clocks.state_hearing_deadline), the notice that stands in for the
+        # resolution notice the plan did not send in time (42 CFR 438.408(f)(2)).
+        return replace(
+            base,
+            appeal_exhausted=AppealExhaustedInfo(
+                reference=appeal.number,
+                received_on=_pacific_date(appeal.received_at),
+                expedited=appeal.expedited,
+                resolution_due_at=appeal.exhausted_at,
+                extended=AppealExtension.objects.filter(appeal=appeal).exists(),
+            ),
+        )
     if head == "appeal_resolution":
         appeal = Appeal.objects.select_related("decided_by__provider").get(pk=record_id, tar=tar)
         if appeal.resolved_at is None:

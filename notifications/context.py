@@ -142,6 +142,34 @@ class AppealInfo:
 
 
 @dataclass(frozen=True)
+class AppealExtensionInfo:
+    """An appeal's one extension, filled in by the appeals code (42 CFR 438.408(c)(2)): the
+    reason, what is needed, and the new resolution date. Printed on a delay notice."""
+
+    reference: str
+    received_on: date
+    expedited: bool
+    reason_code: str
+    reason_text: str
+    note: str
+    previous_due_at: datetime
+    new_due_at: datetime
+
+
+@dataclass(frozen=True)
+class AppealExhaustedInfo:
+    """An appeal the plan did not resolve by its deadline, filled in by the appeals code: the
+    member is deemed to have exhausted the plan's appeal process (42 CFR 438.408(c)(3),
+    438.402(c)(1)(i)(A)). Printed on an untimely notice."""
+
+    reference: str
+    received_on: date
+    expedited: bool
+    resolution_due_at: datetime
+    extended: bool = False
+
+
+@dataclass(frozen=True)
 class ImrInfo:
     """Filled in by the IMR code (003 G.4: analysis, determination, reviewer qualifications)."""
 
@@ -202,6 +230,10 @@ class LetterContext:
     information_request: InformationRequestInfo | None = None
     untimely: UntimelyInfo | None = None
     appeal: AppealInfo | None = None
+    # An appeal's extension (a delay notice) or exhaustion (an untimely notice): same kinds,
+    # clocks and reports as the TAR's, their own wording (rendering picks the template).
+    appeal_extension: AppealExtensionInfo | None = None
+    appeal_exhausted: AppealExhaustedInfo | None = None
     imr: ImrInfo | None = None
     criteria_sets: tuple[CriteriaSetCopy, ...] = ()
     criteria_requested_on: date | None = None
@@ -222,7 +254,9 @@ class LetterContext:
 
     @property
     def state_hearing_deadline(self) -> date:
-        """120 calendar days after the appeal resolution notice (42 CFR 438.408(f)(2))."""
+        """120 calendar days after the appeal resolution notice (42 CFR 438.408(f)(2)); for an
+        exhausted appeal, after the notice that tells the member so (it stands in for the
+        resolution notice the plan did not send in time)."""
         due = clocks.state_hearing_deadline(resolution_date=self.letter_date).due_at
         return timezone.localtime(due, clocks.PACIFIC).date()
 
@@ -449,7 +483,8 @@ def build_context(
     from authorizations.models import Decision, Extension, InformationRequest, Tar
 
     if notice.event_key.partition(":")[0] in APPEAL_EVENT_KEYS:
-        # Appeal resolutions and IMR outcomes: their module reads its own records.
+        # Appeal resolutions, extensions and exhaustions, and IMR outcomes: their module reads
+        # its own records.
         from authorizations.appeals import letter_context
 
         return letter_context(

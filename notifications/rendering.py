@@ -77,12 +77,16 @@ def check_elements(kind: str, context: LetterContext) -> None:
                 context.reviewer is None or not context.reviewer.name or not context.reviewer.phone
             ):
                 missing.append("the deciding physician's name and direct telephone")
-        if kind == NoticeKind.DELAY and (
-            context.extension is None or not context.extension.note.strip()
-        ):
-            missing.append("the reason for the delay and what is needed")
-        if kind == NoticeKind.UNTIMELY and context.untimely is None:
-            missing.append("the missed deadline")
+        if kind == NoticeKind.DELAY:
+            # A TAR's extension, or an appeal's (42 CFR 438.408(c)(2)(ii): the reason).
+            delay = context.appeal_extension or context.extension
+            if delay is None or not delay.reason_text.strip() or not delay.note.strip():
+                missing.append("the reason for the delay and what is needed")
+        if kind == NoticeKind.UNTIMELY:
+            # A TAR's missed decision deadline, or an appeal's missed resolution deadline.
+            missed = context.appeal_exhausted or context.untimely
+            if missed is None:
+                missing.append("the missed deadline")
     if kind == NoticeKind.INFORMATION_REQUEST and context.information_request is None:
         missing.append("what information is needed")
     if kind == NoticeKind.APPEAL_RESOLUTION and context.appeal is None:
@@ -97,9 +101,21 @@ def check_elements(kind: str, context: LetterContext) -> None:
         raise LetterError(f"{kind} letter for {context.tar_number} lacks: {', '.join(missing)}")
 
 
+def template_name(kind: str, context: LetterContext) -> str:
+    """The template for a letter: one per kind, except that an appeal's extension and its
+    exhaustion, which share the delay and untimely kinds (and their clocks and reports) with a
+    TAR's, say what an appeal needs: a grievance right, and a State Hearing right now."""
+    name = kind
+    if kind == NoticeKind.DELAY and context.appeal_extension is not None:
+        name = "appeal_extension"
+    elif kind == NoticeKind.UNTIMELY and context.appeal_exhausted is not None:
+        name = "appeal_exhausted"
+    return f"notifications/{context.language}/{name}.html"
+
+
 def render_html(kind: str, context: LetterContext) -> str:
     check_elements(kind, context)
-    template = f"notifications/{context.language}/{kind}.html"
+    template = template_name(kind, context)
     with translation.override(context.language):
         return render_to_string(template, {"ctx": context})
 

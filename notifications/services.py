@@ -174,7 +174,9 @@ def notices_for_event(*, tar_id: int, event: str) -> list[Notice]:
         )
     elif event == "breach":
         assert tar.breached_at is not None
-        due = clocks.untimely_notice_deadline(breached_at=tar.breached_at)
+        # Due the day the engine records the breach: a deadline that ends at 23:59:59 is only
+        # seen missed the next minute, and the notice cannot be owed before anyone knows.
+        due = clocks.untimely_notice_deadline(breached_at=tar.breach.detected_at)
         # 42 CFR 438.404(c)(5): an untimely decision is an adverse determination.
         owed.append(
             _owe(

@@ -148,6 +148,21 @@ EXTENSION_REASONS: dict[str, dict[str, str]] = {
     },
 }
 
+# Appeal extension reasons (authorizations.models.AppealExtensionReason; 42 CFR
+# 438.408(c)(1)(i) and (ii)).
+APPEAL_EXTENSION_REASONS: dict[str, dict[str, str]] = {
+    "requested_by_member": {
+        "en": "The member asked us for more time to decide the appeal.",
+        "es": "El miembro nos pidió más tiempo para decidir la apelación.",
+    },
+    "information_needed": {
+        "en": "We need more information to decide the appeal, and waiting for it is in the "
+        "member's interest.",
+        "es": "Necesitamos más información para decidir la apelación, y esperarla es en "
+        "beneficio del miembro.",
+    },
+}
+
 REQUEST_TYPES: dict[str, dict[str, str]] = {
     "pre_service": {"en": "before the service", "es": "antes del servicio"},
     "concurrent": {"en": "during ongoing care", "es": "durante la atención en curso"},

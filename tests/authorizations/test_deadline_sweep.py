@@ -75,6 +75,8 @@ def test_breach_is_marked_once_with_escalation_history_and_untimely_notice(
     assert HistoryEntry.objects.filter(tar=tar, action="breached").count() == 1
     untimely = Notice.objects.get(tar=tar, kind=NoticeKind.UNTIMELY)
     assert untimely.audience == "member"
+    # Owed by the end of the day the breach was recorded, never before it was seen.
+    assert untimely.due_at > Breach.objects.get(tar=tar).detected_at
     assert len(mail.outbox) == 1
     assert tar.number in mail.outbox[0].body
     assert tar.member.last_name not in mail.outbox[0].body  # no PHI in e-mail
@@ -92,6 +94,21 @@ def test_decided_requests_never_breach(submit, api):
     )
     _due_in(tar_id, timedelta(hours=-1))
     assert deadline_sweep(now=timezone.now()).breaches == 0
+
+
+def test_a_deadline_missed_at_midnight_owes_the_notice_by_the_end_of_the_next_day(
+    submit, django_capture_on_commit_callbacks
+):
+    from authorizations import clocks
+
+    tar = _due_in(submit(), timedelta(days=-1))
+    end_of_yesterday = clocks.untimely_notice_deadline(breached_at=tar.decision_due_at).due_at
+    Tar.objects.filter(pk=tar.pk).update(decision_due_at=end_of_yesterday)
+    with django_capture_on_commit_callbacks(execute=True):
+        deadline_sweep(now=timezone.now())
+    untimely = Notice.objects.get(tar=tar, kind=NoticeKind.UNTIMELY)
+    today_end = clocks.untimely_notice_deadline(breached_at=timezone.now()).due_at
+    assert untimely.due_at == today_end > end_of_yesterday
 
 
 def test_catch_up_after_an_outage_breaches_everything_that_fell_due(submit):
