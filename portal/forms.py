@@ -68,7 +68,37 @@ class MemberLookupForm(forms.Form):
         return cin
 
 
-class RequestForm(forms.Form):
+class ServiceSettingFields(forms.Form):
+    """Where the service happens and the post-service dates: the same fields on the provider's
+    request step and on the intake coordinator's entry form."""
+
+    place_of_service = forms.ChoiceField(
+        label="Place of service", choices=PlaceOfService.choices, initial=PlaceOfService.OFFICE
+    )
+    servicing_facility = forms.CharField(
+        label="Facility (if not the provider's office)", required=False, max_length=160
+    )
+    date_of_service = forms.DateField(
+        label="Date of service",
+        required=False,
+        widget=DATE_WIDGET,
+        help_text="Post-service requests only.",
+    )
+    primary_denial_date = forms.DateField(
+        label="Primary insurer's denial date",
+        required=False,
+        widget=DATE_WIDGET,
+        help_text="Post-service requests only, if another insurer denied first.",
+    )
+    retro_eligibility_date = forms.DateField(
+        label="Retroactive eligibility granted on",
+        required=False,
+        widget=DATE_WIDGET,
+        help_text="Post-service requests only, if Medi-Cal was granted retroactively.",
+    )
+
+
+class RequestForm(ServiceSettingFields):
     request_type = forms.ChoiceField(
         label="Type of request",
         choices=RequestType.choices,
@@ -95,30 +125,6 @@ class RequestForm(forms.Form):
         label="Referral (RAF) from the member's PCP",
         required=False,
         help_text="Pain-management procedures need a valid referral to your organization.",
-    )
-    place_of_service = forms.ChoiceField(
-        label="Place of service", choices=PlaceOfService.choices, initial=PlaceOfService.OFFICE
-    )
-    servicing_facility = forms.CharField(
-        label="Facility (if not the provider's office)", required=False, max_length=160
-    )
-    date_of_service = forms.DateField(
-        label="Date of service",
-        required=False,
-        widget=DATE_WIDGET,
-        help_text="Post-service requests only.",
-    )
-    primary_denial_date = forms.DateField(
-        label="Primary insurer's denial date",
-        required=False,
-        widget=DATE_WIDGET,
-        help_text="Post-service requests only, if another insurer denied first.",
-    )
-    retro_eligibility_date = forms.DateField(
-        label="Retroactive eligibility granted on",
-        required=False,
-        widget=DATE_WIDGET,
-        help_text="Post-service requests only, if Medi-Cal was granted retroactively.",
     )
 
     def __init__(self, *args, providers=(), referrals=(), **kwargs) -> None:

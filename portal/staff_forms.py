@@ -8,10 +8,10 @@ import uuid
 
 from django import forms
 
-from authorizations.models import Channel, PlaceOfService, RequestType, Urgency
+from authorizations.models import Channel, RequestType, Urgency
 from members.validators import CIN_RE, normalize_cin
 from portal.appeal_forms import datetime_field
-from portal.forms import DATE_WIDGET, TEXTAREA, LineForm
+from portal.forms import TEXTAREA, LineForm, ServiceSettingFields
 
 # The channels an intake coordinator enters (PRODUCT §3); portal and API are the providers'.
 INTAKE_CHANNEL_CHOICES = [
@@ -55,7 +55,7 @@ def _npi(value: str) -> str:
     return npi
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(ServiceSettingFields):
     """A TAR that came in by fax, mail or phone, entered with its true receipt time."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=32)
@@ -107,30 +107,6 @@ class IntakeForm(forms.Form):
         required=False,
         max_length=2000,
         widget=TEXTAREA,
-    )
-    place_of_service = forms.ChoiceField(
-        label="Place of service", choices=PlaceOfService.choices, initial=PlaceOfService.OFFICE
-    )
-    servicing_facility = forms.CharField(
-        label="Facility (if not the provider's office)", required=False, max_length=160
-    )
-    date_of_service = forms.DateField(
-        label="Date of service",
-        required=False,
-        widget=DATE_WIDGET,
-        help_text="Post-service requests only.",
-    )
-    primary_denial_date = forms.DateField(
-        label="Primary insurer's denial date",
-        required=False,
-        widget=DATE_WIDGET,
-        help_text="Post-service requests only, if another insurer denied first.",
-    )
-    retro_eligibility_date = forms.DateField(
-        label="Retroactive eligibility granted on",
-        required=False,
-        widget=DATE_WIDGET,
-        help_text="Post-service requests only.",
     )
     scanned_pages = MultipleFileField(
         label="Scanned pages",
