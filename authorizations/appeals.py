@@ -690,33 +690,63 @@ def appeal_decide(
             )
         tar = Tar.objects.select_related("member").get(pk=appeal.tar_id)
         _check_independent(tar=tar, user=user, appeal=appeal)
-        _check_move(
-            APPEAL_TRANSITIONS,
-            AppealAction.RESOLVE,
-            status=appeal.status,
+        _appeal_resolve_locked(
+            appeal=appeal,
+            tar=tar,
             user=user,
-            noun="an appeal",
-        )
-        change = _validate_redetermination(
             outcome=outcome,
             rationale=rationale,
             reason_code=reason_code,
             criteria_refs=criteria_refs,
             line_decisions=line_decisions,
-            current_reason=tar.reason_code,
-        )
-        decision = _redetermine(
-            tar_id=tar.pk,
-            user=user,
-            path="appeal",
-            change=change,
-            # Checked again under the TAR's lock: the decision history cannot change now.
-            authorize=lambda locked: _check_independent(tar=locked, user=user),
             detail={"appeal": appeal.pk, "appeal_outcome": outcome},
             now=now,
         )
-        _appeal_mark_resolved(appeal=appeal, user=user, change=change, decision=decision, now=now)
     return appeal
+
+
+def _appeal_resolve_locked(
+    *,
+    appeal: Appeal,
+    tar: Tar,
+    user: User,
+    outcome: str,
+    rationale: str,
+    reason_code: str,
+    criteria_refs: list[str] | None,
+    line_decisions: list[LineDecision] | None,
+    detail: dict,
+    now: datetime,
+) -> Decision:
+    """Resolve an open appeal (the caller holds the appeal lock and has checked the decider's
+    independence): the move, the new decision on the TAR, and the appeal's side."""
+    _check_move(
+        APPEAL_TRANSITIONS,
+        AppealAction.RESOLVE,
+        status=appeal.status,
+        user=user,
+        noun="an appeal",
+    )
+    change = _validate_redetermination(
+        outcome=outcome,
+        rationale=rationale,
+        reason_code=reason_code,
+        criteria_refs=criteria_refs,
+        line_decisions=line_decisions,
+        current_reason=tar.reason_code,
+    )
+    decision = _redetermine(
+        tar_id=tar.pk,
+        user=user,
+        path="appeal",
+        change=change,
+        # Checked again under the TAR's lock: the decision history cannot change now.
+        authorize=lambda locked: _check_independent(tar=locked, user=user),
+        detail=detail,
+        now=now,
+    )
+    _appeal_mark_resolved(appeal=appeal, user=user, change=change, decision=decision, now=now)
+    return decision
 
 
 def _appeal_mark_resolved(
@@ -1613,32 +1643,17 @@ def imr_final_decision(
         _check_conflict_of_interest(tar=tar, user=user)
         if appeal is not None and appeal.is_open:
             _check_independent(tar=tar, user=user)
-            _check_move(
-                APPEAL_TRANSITIONS,
-                AppealAction.RESOLVE,
-                status=appeal.status,
+            decision = _appeal_resolve_locked(
+                appeal=appeal,
+                tar=tar,
                 user=user,
-                noun="an appeal",
-            )
-            change = _validate_redetermination(
                 outcome=outcome,
                 rationale=rationale,
                 reason_code=reason_code,
                 criteria_refs=criteria_refs,
                 line_decisions=line_decisions,
-                current_reason=tar.reason_code,
-            )
-            decision = _redetermine(
-                tar_id=tar.pk,
-                user=user,
-                path="appeal",
-                change=change,
-                authorize=lambda locked: _check_independent(tar=locked, user=user),
                 detail={"appeal": appeal.pk, "appeal_outcome": outcome, "imr": imr.pk},
                 now=now,
-            )
-            _appeal_mark_resolved(
-                appeal=appeal, user=user, change=change, decision=decision, now=now
             )
         elif tar.is_open:
             if outcome not in _OPEN_TAR_OUTCOMES:
