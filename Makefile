@@ -39,9 +39,10 @@ run: install ## Migrate, load the demo world, start web + Celery worker + beat (
 test: install-test-tools ## Run the whole test suite (needs PostgreSQL, Redis and Chromium; see README)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff lint + format check, and migrations up to date
+lint: install ## ruff lint + format check, app dependency contracts, migrations up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=tar_portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 format: install ## Format and auto-fix with ruff

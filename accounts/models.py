@@ -71,3 +71,14 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.role in roles
+
+    def clinician_name(self) -> str:
+        """The name a letter or a case summary prints: the clinician's name from their
+        provider record (with credentials), else their full name, else the username."""
+        name = ""
+        if self.provider_id:
+            provider = self.provider
+            name = provider.name
+            if provider.credentials and provider.credentials not in name:
+                name = f"{name}, {provider.credentials}"
+        return name or self.get_full_name() or self.username

@@ -4,10 +4,12 @@ LOGIN_LOCKOUT_MINUTES. Counted in the database so that every web worker agrees."
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from tar_portal.errors import DomainError, ErrorCode
 
 
 def user_is_locked(*, user: User) -> bool:
@@ -29,9 +31,6 @@ def user_record_successful_login(*, user: User) -> None:
 
 def user_login_check(*, request, username: str, password: str) -> User:
     """Authenticate through the lockout backend; a locked account gets its own error."""
-    from django.contrib.auth import authenticate
-
-    from tar_portal.errors import DomainError, ErrorCode
 
     user = authenticate(request, username=username, password=password)
     if user is not None:

@@ -1,15 +1,13 @@
 from django.contrib import admin
 
 from authorizations.models import (
-    Appeal,
     Attachment,
     CalendarAdjustment,
     Decision,
+    DomainEvent,
     Extension,
     HistoryEntry,
-    ImrCase,
     InformationRequest,
-    PeerToPeer,
     Provider,
     ProviderOrganization,
     Referral,
@@ -18,7 +16,7 @@ from authorizations.models import (
 )
 
 
-class ReadOnlyMixin:
+class ReadOnlyAdminMixin:
     """Records written only by services (workflow, history): viewable, never edited here."""
 
     def has_add_permission(self, request, obj=None):
@@ -56,7 +54,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReferralAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "member",
@@ -71,7 +69,7 @@ class ReferralAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["member", "referring_provider", "to_organization"]
 
 
-class ServiceLineInline(ReadOnlyMixin, admin.TabularInline):
+class ServiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ServiceLine
     extra = 0
     fields = [
@@ -89,7 +87,7 @@ class ServiceLineInline(ReadOnlyMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-class HistoryInline(ReadOnlyMixin, admin.TabularInline):
+class HistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = HistoryEntry
     extra = 0
     fields = ["at", "actor", "action", "from_status", "to_status", "reason"]
@@ -97,7 +95,7 @@ class HistoryInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Tar)
-class TarAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class TarAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "status",
@@ -117,30 +115,30 @@ class TarAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AttachmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["original_name", "tar", "content_type", "size", "uploaded_at"]
     search_fields = ["tar__number"]
     exclude = ["file"]  # opened through the entitlement-checked download view only
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["tar", "outcome", "reason_code", "decided_by", "automated", "decided_at"]
     list_filter = ["outcome", "reason_code", "automated"]
 
 
 @admin.register(Extension)
-class ExtensionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ExtensionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["tar", "reason", "previous_due_at", "new_due_at", "extended_by"]
 
 
 @admin.register(InformationRequest)
-class InformationRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class InformationRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["tar", "requested_at", "requested_by", "responded_at"]
 
 
 @admin.register(HistoryEntry)
-class HistoryEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class HistoryEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "tar", "member", "actor", "action", "from_status", "to_status"]
     list_filter = ["action"]
     search_fields = ["tar__number", "member__cin"]
@@ -153,46 +151,11 @@ class CalendarAdjustmentAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
 
 
-@admin.register(Appeal)
-class AppealAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = [
-        "number",
-        "tar",
-        "filer",
-        "expedited",
-        "late",
-        "status",
-        "outcome",
-        "resolution_due_at",
-        "exhausted_at",
-    ]
-    list_filter = ["status", "outcome", "expedited", "late", "filer"]
-    search_fields = ["number", "tar__number", "member__cin"]
-    list_select_related = ["tar"]
+@admin.register(DomainEvent)
+class DomainEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The event outbox: what happened, and whether every consumer has handled it."""
 
-
-@admin.register(PeerToPeer)
-class PeerToPeerAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["tar", "status", "scheduled_at"]
-    list_filter = ["status"]
+    list_display = ["pk", "kind", "subject_type", "subject_id", "created_at", "processed_at"]
+    list_filter = ["kind", "subject_type", ("processed_at", admin.EmptyFieldListFilter)]
     search_fields = ["tar__number"]
-
-
-@admin.register(ImrCase)
-class ImrCaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """The IMR tracking list: open cases by due date, overdue ones flagged."""
-
-    list_display = [
-        "number",
-        "tar",
-        "review_type",
-        "reviewer_kind",
-        "status",
-        "due_at",
-        "overdue_at",
-        "determination",
-    ]
-    list_filter = ["status", "review_type", "reviewer_kind", "determination"]
-    search_fields = ["number", "tar__number", "member__cin"]
     list_select_related = ["tar"]
-    ordering = ["due_at"]

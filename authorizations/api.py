@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -27,6 +33,8 @@ from authorizations.models import (
     Tar,
     Urgency,
 )
+from authorizations.transitions import TAR, Action
+from authorizations.workflow import Machine, available_actions
 from tar_portal.errors import DomainError, ErrorCode
 from tar_portal.pagination import Pagination
 
@@ -40,7 +48,7 @@ class ErrorSerializer(serializers.Serializer):
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
-def _valid(serializer_class: type[serializers.Serializer], data) -> dict:
+def valid_input(serializer_class: type[serializers.Serializer], data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -72,7 +80,6 @@ class ProviderOutput(serializers.ModelSerializer):
         ]
 
     def get_pain_specialist(self, obj: Provider) -> bool:
-        from django.utils import timezone
 
         return obj.is_credentialed_pain_specialist_on(timezone.localdate())
 
@@ -161,7 +168,7 @@ class ReferralListCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: ReferralOutput, **ERRORS})
     def post(self, request: Request) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         referral = services.referral_create(
             user=request.user,
             member_cin=data["member"],
@@ -252,8 +259,15 @@ class TarListOutput(serializers.ModelSerializer):
         return [line.code for line in obj.lines.all()]
 
 
+def actions_output(machine: Machine, record, user) -> list[str]:
+    """What the caller may do on the record now (the workflow machine's `available_actions`),
+    so a client offers exactly the actions that can succeed."""
+    return available_actions(machine, record, user) if user is not None else []
+
+
 class TarDetailOutput(TarListOutput):
     lines = LineOutput(many=True)
+    actions = serializers.SerializerMethodField()
     referral = serializers.IntegerField(source="referral_id", allow_null=True)
     evaluation = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()
@@ -286,7 +300,12 @@ class TarDetailOutput(TarListOutput):
             "attachments",
             "extensions",
             "information_requests",
+            "actions",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Action)))
+    def get_actions(self, obj: Tar) -> list[str]:
+        return actions_output(TAR, obj, self.context.get("user"))
 
     def get_evaluation(self, obj: Tar) -> list[dict]:
         return [
@@ -418,7 +437,7 @@ class TarListCreateApi(APIView):
         responses={201: TarDetailOutput, 200: TarDetailOutput, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and len(key) > 120:
             raise DomainError(
@@ -528,7 +547,7 @@ class TarReferApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         tar = services.tar_refer(tar_id=tar_id, user=request.user, note=data.get("note", ""))
         return _tar_response(request, tar)
 
@@ -545,7 +564,7 @@ class TarRequestInfoApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         tar = services.tar_request_info(
             tar_id=tar_id,
             user=request.user,
@@ -565,7 +584,7 @@ class TarRespondApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         tar = services.tar_receive_info(
             tar_id=tar_id,
             user=request.user,
@@ -584,7 +603,7 @@ class TarWithdrawApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         tar = services.tar_withdraw(tar_id=tar_id, user=request.user, reason=data.get("reason", ""))
         return _tar_response(request, tar)
 
@@ -611,7 +630,7 @@ class TarDecisionApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         line_serializer = self.LineDecisionInput(data=data["lines"], many=True)
         if not line_serializer.is_valid():
             raise serializers.ValidationError({"lines": line_serializer.errors})
@@ -640,7 +659,7 @@ class TarExtendApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
+        data = valid_input(self.InputSerializer, request.data)
         tar = services.tar_extend(
             tar_id=tar_id,
             user=request.user,

@@ -1,15 +1,18 @@
-"""The deadline engine (PRODUCT §4): due-soon alerts, breaches with escalation, and overdue
-notices. Run every minute by Celery beat (authorizations.tasks.deadline_sweep).
+"""The deadline engine (PRODUCT §4) for requests: due-soon alerts and breaches with escalation.
+Run every minute by Celery beat (authorizations.tasks.deadline_sweep); appeals and IMR have
+their own sweep (appeals.sweep), overdue notices theirs (notifications.services).
 
 Exactly once, by the database rather than by luck:
 - alerts: INSERT … ON CONFLICT DO NOTHING against a unique (tar, hours_before, due_at);
 - breaches: candidate rows are locked with FOR UPDATE SKIP LOCKED, so two overlapping sweeps
   never take the same TAR, the update is filtered on `breached_at IS NULL` (healthchecks'
   "change it only if it is still what we read"), and Breach has a unique TAR as a backstop;
-- overdue notices: a conditional update on `overdue_at IS NULL`.
+- each breach writes a TAR_BREACHED domain event in the same transaction: the member's
+  untimely notice (notifications.policy) and the escalation e-mail (escalations_notify)
+  follow from it through the event outbox, so neither depends on an after-commit callback.
 
 Cost: every query is an indexed range on a due time over a partial index that holds only
-open, unbreached TARs (tar_open_due_idx) or owed notices (notice_owed_due_idx), so a sweep
+open, unbreached TARs (tar_open_due_idx), so a sweep
 reads the items falling due, not every open TAR. After an outage the first sweep catches up
 on everything that fell due meanwhile, in batches.
 """
@@ -21,19 +24,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, User
 from authorizations.models import (
     OPEN_STATUSES,
     Breach,
     DeadlineAlert,
+    DomainEvent,
     Escalation,
+    EventKind,
     HistoryAction,
     HistoryEntry,
     Tar,
 )
+from authorizations.workflow import SYSTEM
+from authorizations.workflow.outbox import events_dispatch_task
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +54,7 @@ ESCALATION_ROLES = [Role.MANAGER, Role.PHYSICIAN]
 class SweepResult:
     alerts: int = 0
     breaches: int = 0
-    overdue_notices: int = 0
     breached_tar_ids: list[int] = field(default_factory=list)
-    # Appeals and IMR (authorizations/appeals.py): exhausted appeals, overdue IMR responses.
-    appeals_exhausted: int = 0
-    imr_overdue: int = 0
 
 
 def _open_unbreached():
@@ -67,26 +72,9 @@ def deadline_sweep(*, now: datetime, alert_hours: list[int] | None = None) -> Sw
         result.breached_tar_ids.extend(batch)
         if len(batch) < BATCH_SIZE:
             break
-    from authorizations.appeals import appeal_deadline_sweep
-
-    appeal_result = appeal_deadline_sweep(now=now)
-    result.appeals_exhausted = appeal_result.exhausted
-    result.imr_overdue = appeal_result.imr_overdue
-    result.overdue_notices = _mark_overdue_notices(now=now)
-    if result.alerts or result.breaches or result.overdue_notices:
+    if result.alerts or result.breaches:
         # Counts only: no member or request identifiers in the logs (PHI).
-        logger.info(
-            "deadline sweep: %d alerts, %d breaches, %d overdue notices",
-            result.alerts,
-            result.breaches,
-            result.overdue_notices,
-        )
-    if result.appeals_exhausted or result.imr_overdue:
-        logger.info(
-            "deadline sweep: %d appeals exhausted, %d IMR responses overdue",
-            result.appeals_exhausted,
-            result.imr_overdue,
-        )
+        logger.info("deadline sweep: %d alerts, %d breaches", result.alerts, result.breaches)
     return result
 
 
@@ -153,7 +141,7 @@ def _breach_batch(*, now: datetime) -> list[int]:
                     tar_id=pk,
                     member_id=member_id,
                     actor=None,
-                    actor_role="system",
+                    actor_role=SYSTEM,
                     action=HistoryAction.BREACHED,
                     from_status=status,
                     to_status=status,
@@ -164,86 +152,56 @@ def _breach_batch(*, now: datetime) -> list[int]:
                 for pk, due, rule, member_id, status in rows
             ]
         )
-        transaction.on_commit(lambda: _after_breaches(ids))
+        # Not a change of status (the request stays open and is still decided), so not a
+        # transition; but an event like one, in the same transaction.
+        DomainEvent.objects.bulk_create(
+            [
+                DomainEvent(
+                    kind=EventKind.TAR_BREACHED,
+                    subject_type="tar",
+                    subject_id=pk,
+                    tar_id=pk,
+                    actor_role=SYSTEM,
+                    payload={"due_at": due.isoformat(), "rule": rule, "status": status},
+                    created_at=now,
+                )
+                for pk, due, rule, _, status in rows
+            ]
+        )
+        transaction.on_commit(events_dispatch_task.delay, robust=True)
     return ids
 
 
-def _after_breaches(tar_ids: list[int]) -> None:
-    from authorizations.tasks import breach_followup
-
-    breach_followup.delay(tar_ids)
-
-
-def breach_followup(*, tar_ids: list[int], now: datetime) -> None:
-    """Owe the member an untimely-decision notice and tell the UM manager and physician
-    reviewers (by e-mail, with the TAR number only: no PHI in mail)."""
-    from django.core.mail import send_mail
-
-    from accounts.models import User
-    from notifications.services import notices_for_event
-
-    for tar_id in tar_ids:
-        notices_for_event(tar_id=tar_id, event="breach")
-    pending = list(
-        Escalation.objects.filter(tar_id__in=tar_ids, notified_at__isnull=True).select_related(
-            "tar"
-        )
-    )
-    if not pending:
-        return
-    recipients = list(
-        User.objects.filter(role__in=ESCALATION_ROLES, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    numbers = ", ".join(sorted(e.tar.number for e in pending))
-    if recipients:
-        send_mail(
-            subject=f"[TAR Portal] {len(pending)} decision deadline(s) missed",
-            message=(
-                "These requests passed their decision deadline without a decision and are "
-                f"escalated to you: {numbers}. Open the review queue to decide them; the "
-                "member is owed an untimely-decision notice today."
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=recipients,
-        )
-    Escalation.objects.filter(pk__in=[e.pk for e in pending], notified_at__isnull=True).update(
-        notified_at=now
-    )
-
-
-def _mark_overdue_notices(*, now: datetime) -> int:
-    """Owed notices whose due time passed are marked once and written to the TAR history."""
-    from notifications.models import Notice, NoticeStatus
-
+def escalations_notify(event: DomainEvent) -> None:
+    """The escalations consumer of TAR_BREACHED events: tell the UM manager and physician
+    reviewers (by e-mail, with TAR numbers only: no PHI in mail). One e-mail covers every
+    escalation not yet sent, so a sweep's breaches, consumed one event after the other, make
+    one e-mail; the conditional update makes a second run send nothing."""
     with transaction.atomic():
-        rows = list(
-            Notice.objects.filter(
-                status=NoticeStatus.OWED, overdue_at__isnull=True, due_at__lte=now
-            )
+        pending = list(
+            Escalation.objects.filter(notified_at__isnull=True)
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", "tar_id", "tar__member_id", "kind", "audience", "due_at")[
-                :BATCH_SIZE
-            ]
+            .select_related("tar")
         )
-        if not rows:
-            return 0
-        Notice.objects.filter(pk__in=[r[0] for r in rows], overdue_at__isnull=True).update(
-            overdue_at=now
+        if not pending:
+            return
+        recipients = list(
+            User.objects.filter(role__in=ESCALATION_ROLES, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
         )
-        HistoryEntry.objects.bulk_create(
-            [
-                HistoryEntry(
-                    tar_id=tar_id,
-                    member_id=member_id,
-                    actor_role="system",
-                    action=HistoryAction.NOTICE_OVERDUE,
-                    reason=f"The {kind} notice to the {audience} was not sent by its deadline.",
-                    detail={"notice": pk, "due_at": due_at.isoformat()},
-                    at=now,
-                )
-                for pk, tar_id, member_id, kind, audience, due_at in rows
-            ]
+        numbers = ", ".join(sorted(e.tar.number for e in pending))
+        Escalation.objects.filter(pk__in=[e.pk for e in pending], notified_at__isnull=True).update(
+            notified_at=timezone.now()
         )
-    return len(rows)
+        if recipients:
+            send_mail(
+                subject=f"[TAR Portal] {len(pending)} decision deadline(s) missed",
+                message=(
+                    "These requests passed their decision deadline without a decision and "
+                    f"are escalated to you: {numbers}. Open the review queue to decide them; "
+                    "the member is owed an untimely-decision notice today."
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=recipients,
+            )

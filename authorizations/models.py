@@ -458,11 +458,30 @@ class HistoryAction(models.TextChoices):
     BREACHED = "breached", "Decision deadline breached"
     NOTICE_OVERDUE = "notice_overdue", "Notice not sent by its deadline"
     EVALUATED = "evaluated", "Criteria evaluated"
+    # Appeals, peer-to-peer talks and independent medical review (the appeals app) write on
+    # the request's history too: one vocabulary for every record (STYLE §4: never reused).
+    APPEAL_FILED = "appeal_filed", "Appeal filed"
+    APPEAL_EXTENDED = "appeal_extended", "Appeal deadline extended"
+    APPEAL_RESOLVED = "appeal_resolved", "Appeal resolved"
+    APPEAL_EXHAUSTED = "appeal_exhausted", "Appeal deadline missed (exhausted)"
+    APPEAL_WITHDRAWN = "appeal_withdrawn", "Appeal withdrawn"
+    PEER_TO_PEER_REQUESTED = "p2p_requested", "Peer-to-peer talk requested"
+    PEER_TO_PEER_SCHEDULED = "p2p_scheduled", "Peer-to-peer talk scheduled"
+    PEER_TO_PEER_HELD = "p2p_held", "Peer-to-peer talk held"
+    PEER_TO_PEER_CANCELLED = "p2p_cancelled", "Peer-to-peer talk cancelled"
+    PEER_TO_PEER_LINKED = "p2p_linked", "Peer-to-peer talk linked to a changed decision"
+    IMR_REFERRED = "imr_referred", "Referred to independent medical review"
+    IMR_EXTENDED = "imr_extended", "IMR deadline extended"
+    IMR_DETERMINATION = "imr_determination", "IMR determination received"
+    IMR_DECIDED = "imr_decided", "Final coverage decision after IMR"
+    IMR_OVERDUE = "imr_overdue", "IMR determination overdue"
+    IMR_WITHDRAWN = "imr_withdrawn", "IMR referral withdrawn"
+    IMR_PACKET_READ = "imr_packet_read", "IMR referral packet opened by plan staff"
 
 
 class HistoryEntry(models.Model):
     """Append-only: who did what, when and why (PRODUCT §3). Never updated or deleted; on
-    PostgreSQL a trigger refuses UPDATE and DELETE (migration 0002)."""
+    PostgreSQL a trigger refuses UPDATE and DELETE (migration 0003_history_append_only)."""
 
     tar = models.ForeignKey(
         Tar, null=True, blank=True, on_delete=models.PROTECT, related_name="history"
@@ -579,5 +598,5 @@ class Escalation(models.Model):
         ordering = ["-created_at", "id"]
 
 
-# Appeals, peer-to-peer talks and independent medical review live in their own module.
-from authorizations.appeal_models import *  # noqa: E402,F403
+# The event outbox (authorizations.workflow) lives in its own module.
+from authorizations.event_models import *  # noqa: E402,F403

@@ -45,6 +45,23 @@ def tar_scope_q(user: User) -> Q | None:
     return None
 
 
+def tar_visible_to(tar: Tar, user: User) -> bool:
+    """`tar_scope_q` for one request already in hand (the workflow kernel's scope check, with
+    no query). The two must say the same: tests/authorizations/test_workflow.py checks it."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role in PLAN_STAFF_ROLES:
+        return True
+    if user.role == Role.PROVIDER and user.organization_id:
+        return user.organization_id in (
+            tar.requesting_organization_id,
+            tar.servicing_organization_id,
+        )
+    if user.role == Role.MEMBER and user.member_id:
+        return tar.member_id == user.member_id
+    return False
+
+
 def tar_list(*, user: User, filters: dict | None = None) -> QuerySet[Tar]:
     scope = tar_scope_q(user)
     if scope is None:

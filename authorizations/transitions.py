@@ -1,14 +1,27 @@
 """The TAR workflow as one table: which action moves a request from which statuses to which,
-and which roles may take it. `services.tar_transition` is the only code that applies it."""
+who may take it, and what it writes. `authorizations.workflow.perform` is the only code that
+applies it; `available_actions(TAR, tar, user)` tells pages and the API what is on offer."""
 
-from dataclasses import dataclass
+from __future__ import annotations
+
 from enum import StrEnum
 
-from accounts.models import Role
-from authorizations.models import OPEN_STATUSES, TarStatus
+from accounts.models import Role, User
+from authorizations.models import (
+    OPEN_STATUSES,
+    EventKind,
+    HistoryAction,
+    Recommendation,
+    Tar,
+    TarStatus,
+)
+from authorizations.workflow import SAME, SYSTEM, Machine, Transition
+from authorizations.workflow.machine import TAR_LOCK_RELATED
+from tar_portal.errors import DomainError, ErrorCode
 
 
 class Action(StrEnum):
+    SUBMIT = "submit"  # the request is received (portal, API, or intake from fax/mail/phone)
     CLAIM = "claim"  # a nurse takes the request into review
     RELEASE = "release"  # the nurse puts it back in the queue
     REQUEST_INFO = "request_info"  # pend for information; the clock runs on (002)
@@ -20,8 +33,8 @@ class Action(StrEnum):
     CLOSE = "close"  # non-medical closure
     WITHDRAW = "withdraw"  # the requesting provider withdraws it
     EXTEND = "extend"  # extend the decision deadline; the status stays
-    # Appeals (authorizations/appeals.py; 42 CFR 438.408): a physician who took no part in the
-    # adverse decision resolves the member's appeal.
+    # Appeals (appeals app; 42 CFR 438.408): a physician who took no part in the adverse
+    # decision resolves the member's appeal.
     APPEAL_OVERTURN = "appeal_overturn"  # overturned: the TAR becomes an approval
     APPEAL_PARTIAL = "appeal_partial"  # partly overturned: the TAR becomes a modification
     APPEAL_UPHOLD = "appeal_uphold"  # upheld: the TAR's status stays, a decision is recorded
@@ -32,71 +45,275 @@ class Action(StrEnum):
     IMR_UPHOLD = "imr_uphold"
 
 
-# The status the request returns to after RECEIVE_INFO is the one it was pended from.
-RETURN_FROM_PEND = "return_from_pend"
-SAME = "same"
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[str]
-    target: str
-    roles: frozenset[str]
-
-
-_DECIDABLE = frozenset(
+DECIDABLE = frozenset(
     {TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.PENDED, TarStatus.REFERRED}
 )
-
 # An appeal is against a denial or a modification (42 CFR 438.400(b)); an IMR may also review a
 # closure as not a covered benefit when the service is experimental (003 §C).
-_APPEALABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED})
-_IMR_REVIEWABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED, TarStatus.CLOSED})
+APPEALABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED})
+IMR_REVIEWABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED, TarStatus.CLOSED})
+_NURSE = frozenset({Role.NURSE})
 _PHYSICIAN = frozenset({Role.PHYSICIAN})
+_REVIEWERS = frozenset({Role.NURSE, Role.PHYSICIAN})
 
-TRANSITIONS: dict[Action, Transition] = {
-    Action.CLAIM: Transition(
-        frozenset({TarStatus.SUBMITTED}), TarStatus.IN_REVIEW, frozenset({Role.NURSE})
+
+def involved_in_care(tar: Tar, user: User) -> bool:
+    """002: a physician who is the requesting or servicing provider, or the member's PCP."""
+    return user.provider_id is not None and user.provider_id in {
+        tar.requesting_provider_id,
+        tar.servicing_provider_id,
+        tar.member.pcp_id,
+    }
+
+
+def check_conflict_of_interest(*, tar: Tar, user: User) -> None:
+    """002: a physician may not decide a case in which they are the requesting or servicing
+    provider, or the member's own PCP (involved in the member's care)."""
+    if user.role == Role.PHYSICIAN and involved_in_care(tar, user):
+        raise DomainError(
+            ErrorCode.CONFLICT_OF_INTEREST,
+            "You are involved in this member's care for this request (requesting, servicing "
+            "or primary-care provider), so another physician must decide it.",
+        )
+
+
+def lines_meet_criteria(tar: Tar) -> list[int]:
+    """The line numbers that do not meet their criteria (a nurse may approve none of them)."""
+    return [
+        line.line_number
+        for line in tar.lines.all()
+        if line.recommendation != Recommendation.MEETS_CRITERIA
+    ]
+
+
+def _may_decide(tar: Tar, user: User) -> bool:
+    return not (user.role == Role.PHYSICIAN and involved_in_care(tar, user))
+
+
+def _may_approve(tar: Tar, user: User) -> bool:
+    # PRODUCT §6: a nurse approves only what meets the criteria.
+    if user.role == Role.NURSE:
+        return not lines_meet_criteria(tar)
+    return _may_decide(tar, user)
+
+
+def _nurse_holds_claim(tar: Tar, user: User) -> bool:
+    # A claimed request is worked by the nurse who claimed it (or by a physician).
+    return user.role != Role.NURSE or tar.assigned_to_id in (None, user.pk)
+
+
+def _claim_guard(tar: Tar, transition: Transition, user: User | None) -> None:
+    """409 when another nurse holds the claim: claiming it, or a nurse acting on it."""
+    if tar.status != TarStatus.IN_REVIEW or tar.assigned_to_id is None or user is None:
+        return
+    if tar.assigned_to_id == user.pk:
+        return
+    if transition.action == Action.CLAIM or user.role == Role.NURSE:
+        raise DomainError(ErrorCode.CLAIMED_BY_OTHER, "Another nurse is reviewing this request.")
+
+
+def _resolve_target(tar: Tar, transition: Transition) -> str:
+    if transition.action == Action.RECEIVE_INFO:
+        # Back to where it was pended from.
+        return tar.status_before_pend or TarStatus.SUBMITTED
+    return tar.status if transition.target == SAME else transition.target
+
+
+def _t(action, sources, target, roles, history, event, label, **kw) -> Transition:
+    return Transition(
+        action=action,
+        sources=frozenset(sources),
+        target=target,
+        roles=frozenset(roles),
+        history=history,
+        event=event,
+        label=label,
+        **kw,
+    )
+
+
+TAR = Machine(
+    name="tar",
+    noun="a request",
+    model=Tar,
+    lock_related=TAR_LOCK_RELATED,
+    guards=(_claim_guard,),
+    resolve_target=_resolve_target,
+    transitions=(
+        _t(
+            Action.SUBMIT,
+            set(),
+            TarStatus.SUBMITTED,
+            {Role.PROVIDER, Role.INTAKE},
+            HistoryAction.CREATED,
+            EventKind.TAR_SUBMITTED,
+            "Submit",
+            creates=True,
+        ),
+        _t(
+            Action.CLAIM,
+            {TarStatus.SUBMITTED},
+            TarStatus.IN_REVIEW,
+            _NURSE,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_CLAIMED,
+            "Claim",
+        ),
+        _t(
+            Action.RELEASE,
+            {TarStatus.IN_REVIEW},
+            TarStatus.SUBMITTED,
+            {Role.NURSE, Role.MANAGER},
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_RELEASED,
+            "Release",
+        ),
+        _t(
+            Action.REQUEST_INFO,
+            {TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.REFERRED},
+            TarStatus.PENDED,
+            _REVIEWERS,
+            HistoryAction.INFORMATION_REQUESTED,
+            EventKind.TAR_INFO_REQUESTED,
+            "Request information",
+            offered=_nurse_holds_claim,
+        ),
+        _t(
+            Action.RECEIVE_INFO,
+            {TarStatus.PENDED},
+            SAME,  # resolved to the status it was pended from
+            {Role.PROVIDER, Role.INTAKE},
+            HistoryAction.INFORMATION_RECEIVED,
+            EventKind.TAR_INFO_RECEIVED,
+            "Send the information",
+        ),
+        _t(
+            Action.REFER,
+            {TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.PENDED},
+            TarStatus.REFERRED,
+            _NURSE,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_REFERRED,
+            "Refer to a physician",
+            offered=_nurse_holds_claim,
+        ),
+        # Nurses approve only when criteria are met; the service checks that.
+        _t(
+            Action.APPROVE,
+            DECIDABLE,
+            TarStatus.APPROVED,
+            _REVIEWERS | {SYSTEM},
+            HistoryAction.DECIDED,
+            EventKind.TAR_DECIDED,
+            "Approve",
+            offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_approve(tar, user),
+        ),
+        # Nurses may modify or deny only on non-medical grounds; the service checks the reason.
+        _t(
+            Action.MODIFY,
+            DECIDABLE,
+            TarStatus.MODIFIED,
+            _REVIEWERS,
+            HistoryAction.DECIDED,
+            EventKind.TAR_DECIDED,
+            "Modify",
+            offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_approve(tar, user),
+        ),
+        _t(
+            Action.DENY,
+            DECIDABLE,
+            TarStatus.DENIED,
+            _REVIEWERS,
+            HistoryAction.DECIDED,
+            EventKind.TAR_DECIDED,
+            "Deny",
+            offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_decide(tar, user),
+        ),
+        _t(
+            Action.CLOSE,
+            DECIDABLE,
+            TarStatus.CLOSED,
+            _REVIEWERS,
+            HistoryAction.DECIDED,
+            EventKind.TAR_DECIDED,
+            "Close",
+            offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_decide(tar, user),
+        ),
+        _t(
+            Action.WITHDRAW,
+            OPEN_STATUSES,
+            TarStatus.WITHDRAWN,
+            {Role.PROVIDER},
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_WITHDRAWN,
+            "Withdraw",
+        ),
+        _t(
+            Action.EXTEND,
+            OPEN_STATUSES,
+            SAME,
+            _REVIEWERS,
+            HistoryAction.EXTENDED,
+            EventKind.TAR_EXTENDED,
+            "Extend the deadline",
+            offered=_nurse_holds_claim,
+        ),
+        _t(
+            Action.APPEAL_OVERTURN,
+            APPEALABLE,
+            TarStatus.APPROVED,
+            _PHYSICIAN,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_REDECIDED,
+            "Overturn on appeal",
+        ),
+        _t(
+            Action.APPEAL_PARTIAL,
+            APPEALABLE,
+            TarStatus.MODIFIED,
+            _PHYSICIAN,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_REDECIDED,
+            "Partly overturn on appeal",
+        ),
+        _t(
+            Action.APPEAL_UPHOLD,
+            APPEALABLE,
+            SAME,
+            _PHYSICIAN,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_REDECIDED,
+            "Uphold on appeal",
+        ),
+        _t(
+            Action.IMR_OVERTURN,
+            IMR_REVIEWABLE,
+            TarStatus.APPROVED,
+            _PHYSICIAN,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_REDECIDED,
+            "Overturn after IMR",
+        ),
+        _t(
+            Action.IMR_PARTIAL,
+            IMR_REVIEWABLE,
+            TarStatus.MODIFIED,
+            _PHYSICIAN,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_REDECIDED,
+            "Partly overturn after IMR",
+        ),
+        _t(
+            Action.IMR_UPHOLD,
+            IMR_REVIEWABLE,
+            SAME,
+            _PHYSICIAN,
+            HistoryAction.STATUS_CHANGED,
+            EventKind.TAR_REDECIDED,
+            "Uphold after IMR",
+        ),
     ),
-    Action.RELEASE: Transition(
-        frozenset({TarStatus.IN_REVIEW}), TarStatus.SUBMITTED, frozenset({Role.NURSE, Role.MANAGER})
-    ),
-    Action.REQUEST_INFO: Transition(
-        frozenset({TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.REFERRED}),
-        TarStatus.PENDED,
-        frozenset({Role.NURSE, Role.PHYSICIAN}),
-    ),
-    Action.RECEIVE_INFO: Transition(
-        frozenset({TarStatus.PENDED}), RETURN_FROM_PEND, frozenset({Role.PROVIDER, Role.INTAKE})
-    ),
-    Action.REFER: Transition(
-        frozenset({TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.PENDED}),
-        TarStatus.REFERRED,
-        frozenset({Role.NURSE}),
-    ),
-    # Nurses approve only when criteria are met; the service checks that.
-    Action.APPROVE: Transition(
-        _DECIDABLE, TarStatus.APPROVED, frozenset({Role.NURSE, Role.PHYSICIAN})
-    ),
-    # Nurses may modify or deny only on non-medical grounds; the service checks the reason.
-    Action.MODIFY: Transition(
-        _DECIDABLE, TarStatus.MODIFIED, frozenset({Role.NURSE, Role.PHYSICIAN})
-    ),
-    Action.DENY: Transition(_DECIDABLE, TarStatus.DENIED, frozenset({Role.NURSE, Role.PHYSICIAN})),
-    Action.CLOSE: Transition(_DECIDABLE, TarStatus.CLOSED, frozenset({Role.NURSE, Role.PHYSICIAN})),
-    Action.WITHDRAW: Transition(
-        frozenset(OPEN_STATUSES), TarStatus.WITHDRAWN, frozenset({Role.PROVIDER})
-    ),
-    Action.EXTEND: Transition(
-        frozenset(OPEN_STATUSES), SAME, frozenset({Role.NURSE, Role.PHYSICIAN})
-    ),
-    Action.APPEAL_OVERTURN: Transition(_APPEALABLE, TarStatus.APPROVED, _PHYSICIAN),
-    Action.APPEAL_PARTIAL: Transition(_APPEALABLE, TarStatus.MODIFIED, _PHYSICIAN),
-    Action.APPEAL_UPHOLD: Transition(_APPEALABLE, SAME, _PHYSICIAN),
-    Action.IMR_OVERTURN: Transition(_IMR_REVIEWABLE, TarStatus.APPROVED, _PHYSICIAN),
-    Action.IMR_PARTIAL: Transition(_IMR_REVIEWABLE, TarStatus.MODIFIED, _PHYSICIAN),
-    Action.IMR_UPHOLD: Transition(_IMR_REVIEWABLE, SAME, _PHYSICIAN),
-}
+)
 
 DECISION_ACTIONS = {
     TarStatus.APPROVED: Action.APPROVE,

@@ -235,7 +235,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from notifications import services
-    from notifications.context import build_context
+    from notifications.letter_contexts import build_context
     from notifications.models import Audience, Notice
     from notifications.rendering import render_letter
 

@@ -66,12 +66,7 @@ def ensure_database(url: str) -> None:
 def setup_people():
     """Organizations, providers, members and the two logins; idempotent."""
     from accounts.models import Role, User
-    from authorizations.models import (
-        OrganizationKind,
-        Provider,
-        ProviderOrganization,
-        Specialty,
-    )
+    from authorizations.models import OrganizationKind, Provider, ProviderOrganization, Specialty
     from authorizations.validators import npi_check_digit
     from members.models import Member
 

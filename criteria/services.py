@@ -1,9 +1,11 @@
 """Criteria in the database: publishing the shipped sets, picking the version in force, and
-evaluating a TAR's lines with the exact version recorded (PRODUCT §6)."""
+evaluating a code against the version in force (PRODUCT §6); applying that to a request
+is authorizations.services.evaluation."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -77,39 +79,18 @@ def _compiled(criteria_set: CriteriaSet) -> engine.CompiledSet:
     return _COMPILED[key]
 
 
-def plan_prior_sessions(
-    *, member_id: int, family: str, region: str, before: date, exclude_tar_id: int | None = None
-) -> int:
-    """The plan's own approved sessions of a family in a region for the member in the 12
-    months before `before` (PRODUCT §6 repeat-session rules)."""
-    from authorizations.models import LineOutcome, ServiceLine
-
-    if not family or not region:
-        return 0
-    qs = ServiceLine.objects.filter(
-        tar__member_id=member_id,
-        family=family,
-        spinal_region=region,
-        outcome__in=[LineOutcome.APPROVED, LineOutcome.MODIFIED],
-        approved_date_from__gte=before - timedelta(days=365),
-        approved_date_from__lt=before,
-    )
-    if exclude_tar_id is not None:
-        qs = qs.exclude(tar_id=exclude_tar_id)
-    return qs.values("tar_id").distinct().count()
-
-
 def evaluate_line(
     *,
     code: str,
     answers: dict[str, Any],
     chosen_set: str | None,
     on: date,
-    member_id: int | None = None,
-    exclude_tar_id: int | None = None,
+    prior: Callable[[CriteriaSet], int] | None = None,
 ) -> tuple[CriteriaSet | None, engine.Evaluation, int]:
-    """Evaluate one code against the set version in force on `on`. Raises CriteriaError for a
-    malformed code or a set that does not fit the code."""
+    """Evaluate one code against the set version in force on `on`. `prior` counts the plan's
+    own approved sessions for the set's family (the caller knows the member; criteria knows
+    nothing of requests). Raises CriteriaError for a malformed code or a set that does not
+    fit the code."""
     set_id = catalog.criteria_set_for(code, chosen_set)
     if set_id is None:
         return None, engine.evaluate_no_set(code), 0
@@ -117,67 +98,11 @@ def evaluate_line(
     if criteria_set is None:
         # No version in force on that date: nothing to apply automatically.
         return None, engine.evaluate_no_set(code), 0
-    prior = 0
-    if member_id is not None:
-        prior = plan_prior_sessions(
-            member_id=member_id,
-            family=criteria_set.family,
-            region=str(answers.get("spinal_region") or ""),
-            before=on,
-            exclude_tar_id=exclude_tar_id,
-        )
+    sessions = prior(criteria_set) if prior is not None else 0
     evaluation = engine.evaluate(
-        _compiled(criteria_set), code=code, answers=answers, plan_prior_sessions=prior
+        _compiled(criteria_set), code=code, answers=answers, plan_prior_sessions=sessions
     )
-    return criteria_set, evaluation, prior
-
-
-def tar_evaluate_lines(*, tar, lines, actor) -> None:
-    """Evaluate each line of a TAR and store the result with the set version used. The stored
-    result is what a later decision and its letters cite; evaluating again (after the provider
-    answers) writes a new result but never rewrites a decision."""
-    from authorizations.models import HistoryAction
-    from authorizations.services import history_record
-
-    summary = []
-    for line in lines:
-        answers = dict(tar.answers or {})
-        if line.spinal_region and not answers.get("spinal_region"):
-            answers["spinal_region"] = line.spinal_region
-        criteria_set, evaluation, prior = evaluate_line(
-            code=line.code,
-            answers=answers,
-            chosen_set=line.criteria_set_choice or None,
-            on=line.service_date_from,
-            member_id=tar.member_id,
-            exclude_tar_id=tar.pk,
-        )
-        line.criteria_set = criteria_set
-        line.evaluation = {
-            **evaluation.as_dict(),
-            "family": line.family,
-            "missing_answers": list(evaluation.missing_answers),
-            "plan_prior_sessions": prior,
-            "no_tar_required": catalog.is_no_tar_code(line.code),
-            "evaluated_at": timezone.now().isoformat(),
-        }
-        line.recommendation = evaluation.recommendation.value
-        line.save(update_fields=["criteria_set", "evaluation", "recommendation"])
-        summary.append(
-            {
-                "line_number": line.line_number,
-                "criteria_set": evaluation.criteria_set,
-                "version": evaluation.version,
-                "recommendation": evaluation.recommendation.value,
-            }
-        )
-    history_record(
-        tar=tar,
-        member=tar.member,
-        actor=actor,
-        action=HistoryAction.EVALUATED,
-        detail={"lines": summary},
-    )
+    return criteria_set, evaluation, sessions
 
 
 def criteria_refs_resolve(refs: list[str]) -> tuple[list[dict[str, Any]], list[str]]:

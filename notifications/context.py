@@ -9,26 +9,22 @@ its own code builds: start from `tar_letter_context(...)` and `dataclasses.repla
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from authorizations import clocks
+from accounts.models import Role, User
+from authorizations import clocks, wording
+from criteria.models import CriteriaSet
 from members.models import AlternateFormat
-from notifications import wording
-from notifications.models import Audience, NoticeKind
+from notifications.models import Audience
 
 if TYPE_CHECKING:
-    from accounts.models import User
     from authorizations.models import Decision, Tar
-    from notifications.models import CriteriaCopyRequest, Notice
-
-
-# Event keys whose letters authorizations.appeals builds (it owns those records).
-APPEAL_EVENT_KEYS = ("appeal_resolution", "appeal_extension", "appeal_exhausted", "imr_outcome")
+    from notifications.models import CriteriaCopyRequest
 
 
 class LetterError(ValueError):
@@ -286,17 +282,8 @@ def reviewer_for(user: User | None) -> Reviewer:
     phone = settings.PLAN_UM_PHONE
     if user is None:
         return Reviewer(name="", phone=phone, is_physician=True)
-    from accounts.models import Role
-
-    name = ""
-    if user.provider_id:
-        provider = user.provider
-        name = provider.name
-        if provider.credentials and provider.credentials not in name:
-            name = f"{name}, {provider.credentials}"
-    name = name or user.get_full_name() or user.username
     return Reviewer(
-        name=name,
+        name=user.clinician_name(),
         phone=user.direct_phone or phone,
         is_physician=user.role == Role.PHYSICIAN,
     )
@@ -407,7 +394,7 @@ def _finding(result: str, language: str) -> str:
     return wording.pick(wording.CRITERION_RESULTS, result, language)
 
 
-def _decision_citations(tar: Tar, decision: Decision, language: str) -> tuple:
+def decision_citations(tar: Tar, decision: Decision, language: str) -> tuple:
     results = _evaluation_results(tar)
     citations = []
     for ref in decision.criteria_refs or []:
@@ -428,7 +415,7 @@ def _decision_citations(tar: Tar, decision: Decision, language: str) -> tuple:
     return tuple(citations)
 
 
-def _open_criteria_citations(tar: Tar, language: str, *, only_open: bool) -> tuple:
+def open_criteria_citations(tar: Tar, language: str, *, only_open: bool) -> tuple:
     """The criteria of the set version each line is reviewed under. With `only_open`, those
     not yet shown met (what a delay or information request is waiting for); all of them when
     none is open, so the notice still names the exact criteria in use."""
@@ -465,134 +452,13 @@ def _open_criteria_citations(tar: Tar, language: str, *, only_open: bool) -> tup
     return tuple(citations)
 
 
-def _event_id(notice: Notice, prefix: str) -> int:
-    head, _, tail = notice.event_key.partition(":")
-    if head != prefix or not tail.isdigit():
-        raise LetterError(f"notice {notice.pk} has event {notice.event_key!r}, not {prefix}")
-    return int(tail)
-
-
-def build_context(
-    notice: Notice,
-    *,
-    letter_date: date | None = None,
-    version: int = 1,
-    correction_reason: str = "",
-) -> LetterContext:
-    """The context for the letter a notice owes, read from the TAR and the event's record."""
-    from authorizations.models import Decision, Extension, InformationRequest, Tar
-
-    if notice.event_key.partition(":")[0] in APPEAL_EVENT_KEYS:
-        # Appeal resolutions, extensions and exhaustions, and IMR outcomes: their module reads
-        # its own records.
-        from authorizations.appeals import letter_context
-
-        return letter_context(
-            notice, letter_date=letter_date, version=version, correction_reason=correction_reason
-        )
-    tar = Tar.objects.select_related(
-        "member",
-        "requesting_provider__organization",
-        "servicing_provider__organization",
-    ).get(pk=notice.tar_id)
-    base = tar_letter_context(
-        tar=tar,
-        audience=notice.audience,
-        letter_date=letter_date,
-        version=version,
-        correction_reason=correction_reason,
-    )
-    language = base.language
-    kind = notice.kind
-    if kind in (
-        NoticeKind.APPROVAL,
-        NoticeKind.MODIFICATION,
-        NoticeKind.DENIAL,
-        NoticeKind.CLOSURE,
-    ):
-        decision = Decision.objects.select_related("decided_by__provider").get(
-            pk=_event_id(notice, "decision"), tar=tar
-        )
-        from authorizations.models import ReasonCode
-
-        medical = decision.reason_code == ReasonCode.MEDICAL_NECESSITY
-        return _replace(
-            base,
-            decision=DecisionInfo(
-                outcome=decision.outcome,
-                reason_code=decision.reason_code,
-                reason_text=wording.pick(wording.REASONS, decision.reason_code, language)
-                if decision.reason_code
-                else "",
-                rationale=decision.rationale,
-                decided_on=timezone.localtime(decision.decided_at, clocks.PACIFIC).date(),
-                medical_necessity=medical,
-            ),
-            reviewer=reviewer_for(decision.decided_by),
-            # A non-medical decision (eligibility, benefit, duplicate) used no criteria.
-            criteria=_decision_citations(tar, decision, language)
-            or (_open_criteria_citations(tar, language, only_open=True) if medical else ()),
-        )
-    if kind == NoticeKind.DELAY:
-        extension = Extension.objects.select_related("extended_by__provider").get(
-            pk=_event_id(notice, "extension"), tar=tar
-        )
-        return _replace(
-            base,
-            extension=ExtensionInfo(
-                reason_code=extension.reason,
-                reason_text=wording.pick(wording.EXTENSION_REASONS, extension.reason, language),
-                note=extension.note,
-                previous_due_at=extension.previous_due_at,
-                new_due_at=extension.new_due_at,
-            ),
-            reviewer=reviewer_for(extension.extended_by),
-            criteria=_open_criteria_citations(tar, language, only_open=True),
-        )
-    if kind == NoticeKind.INFORMATION_REQUEST:
-        request = InformationRequest.objects.select_related("requested_by__provider").get(
-            pk=_event_id(notice, "information_request"), tar=tar
-        )
-        return _replace(
-            base,
-            information_request=InformationRequestInfo(
-                message=request.message,
-                missing_items=tuple(
-                    wording.question_label(key, language) for key in request.missing_keys or ()
-                ),
-                requested_on=timezone.localtime(request.requested_at, clocks.PACIFIC).date(),
-                decision_due_at=tar.decision_due_at,
-            ),
-            reviewer=reviewer_for(request.requested_by),
-            criteria=_open_criteria_citations(tar, language, only_open=True),
-        )
-    if kind == NoticeKind.UNTIMELY:
-        if tar.breached_at is None:
-            raise LetterError(f"TAR {tar.number} has no recorded breach")
-        return _replace(
-            base,
-            untimely=UntimelyInfo(decision_due_at=tar.decision_due_at, breached_at=tar.breached_at),
-            # No decision was made: the physician reviewers are reached on the UM line.
-            reviewer=None,
-            criteria=_open_criteria_citations(tar, language, only_open=False),
-        )
-    if kind == NoticeKind.CRITERIA_COPY:
-        return criteria_copy_context(notice.criteria_copy, base=base)
-    raise LetterError(
-        f"{kind} letters are built by their own module from tar_letter_context(); "
-        "there is no record for them here yet"
-    )
-
-
-def _replace(context: LetterContext, **changes: Any) -> LetterContext:
-    from dataclasses import replace
+def context_replace(context: LetterContext, **changes: Any) -> LetterContext:
 
     return replace(context, **changes)
 
 
 def criteria_copy_context(request: CriteriaCopyRequest, *, base: LetterContext) -> LetterContext:
     """The full text of each exact set version cited (PRODUCT §6, §7; H&S 1363.5)."""
-    from criteria.models import CriteriaSet
 
     language = base.language
     cited_numbers: dict[tuple[str, str], set[int]] = {}
@@ -642,7 +508,7 @@ def criteria_copy_context(request: CriteriaCopyRequest, *, base: LetterContext) 
             decided_on=timezone.localtime(decision.decided_at, clocks.PACIFIC).date(),
             medical_necessity=decision.reason_code == "medical_necessity",
         )
-    return _replace(
+    return context_replace(
         base,
         criteria_sets=tuple(copies),
         criteria_requested_on=timezone.localtime(request.requested_at, clocks.PACIFIC).date(),

@@ -1,7 +1,8 @@
 """Which notices an event owes and by when, the letters that carry them, and their delivery
 (PRODUCT §4 and §7). Tasks (`notifications.tasks`) call these; they are safe to run twice.
 
-- `notices_for_event` records what an event owes and queues one delivery task per notice.
+- `notices_for_event` is the event outbox's notices consumer: it records what a domain event
+  owes (notifications.policy) and queues one delivery task per notice.
 - `notice_deliver` renders the letter (once: unique (notice, version)) and, for a provider
   notice, e-mails it to the office with the PDF attached; it is in the portal inbox either way.
 - Member letters go to the mail house in print batches: `print_batch_build` then
@@ -27,8 +28,13 @@ from django.utils import timezone
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
 from authorizations import clocks
-from authorizations.models import ReasonCode, Tar, TarStatus
-from notifications.context import APPEAL_EVENT_KEYS, LetterContext, build_context
+from authorizations.calendar import plan_calendar
+from authorizations.models import DomainEvent, HistoryAction, HistoryEntry, Tar
+from authorizations.selectors import tar_scope_q
+from authorizations.services import history_record
+from authorizations.workflow import SYSTEM
+from notifications.context import LetterContext
+from notifications.letter_contexts import build_context
 from notifications.models import (
     NOTICE_TRANSITIONS,
     Audience,
@@ -44,19 +50,11 @@ from notifications.models import (
     PrintBatchItem,
     PrintBatchStatus,
 )
+from notifications.policy import notices_owed
 from notifications.rendering import render_letter_document
 from tar_portal.errors import DomainError, ErrorCode, invalid
 
 logger = logging.getLogger(__name__)
-
-_DECISION_KINDS = {
-    TarStatus.APPROVED: NoticeKind.APPROVAL,
-    TarStatus.MODIFIED: NoticeKind.MODIFICATION,
-    TarStatus.DENIED: NoticeKind.DENIAL,
-}
-# A closure because the member is not eligible or the service is not a benefit is still an
-# adverse benefit determination (42 CFR 438.400(b)): the member gets a denial notice.
-_ADVERSE_CLOSURES = (ReasonCode.NOT_ELIGIBLE, ReasonCode.NOT_A_BENEFIT)
 
 # Who may correct a letter (a new version) or confirm that the mail house mailed a batch.
 LETTER_CORRECTION_ROLES = frozenset(
@@ -71,6 +69,8 @@ PRINT_BATCH_MAX_LETTERS = 500
 CRITERIA_COPY_RULE = "criteria_copy_2_business_days"
 # An owed notice whose task has not run after this long is queued again (beat).
 STALLED_AFTER_MINUTES = 10
+# Overdue notices marked per sweep transaction.
+OVERDUE_BATCH_SIZE = 1000
 
 
 # --- notices owed ---------------------------------------------------------------------------
@@ -101,104 +101,69 @@ def _queue_delivery(notice_ids: list[int]) -> None:
         )
 
 
-@transaction.atomic
-def notices_for_event(*, tar_id: int, event: str) -> list[Notice]:
-    """Record the notices owed for an event and queue their letters. Idempotent: the unique
-    (tar, event, kind, audience) makes a repeated call a no-op, and a repeated delivery task
-    finds its letter already made. Returns the notices this call created."""
-    tar = Tar.objects.select_related("member").get(pk=tar_id)
+def notices_for_event(event: DomainEvent) -> list[Notice]:
+    """The notices consumer of the event outbox: record the notices the event owes
+    (notifications.policy) and queue their letters. Runs in the outbox's transaction for
+    this consumer. Idempotent: the unique (tar, event key, kind, audience) makes a repeated
+    call a no-op, and a repeated delivery task finds its letter already made. Returns the
+    notices this call created."""
+    owed_specs = notices_owed(event)
+    if not owed_specs:
+        return []
+    tar = event.tar
     before = set(tar.notices.values_list("pk", flat=True))
-    owed: list[Notice] = []
-    if event == "decision":
-        decision = tar.decisions.order_by("-decided_at", "-id").first()
-        if decision is None:
-            return []
-        key = f"decision:{decision.pk}"
-        kind = _DECISION_KINDS.get(tar.status)
-        if tar.status == TarStatus.CLOSED:
-            kind = NoticeKind.DENIAL if tar.reason_code in _ADVERSE_CLOSURES else NoticeKind.CLOSURE
-        if kind is None:
-            return []
-        assert tar.provider_notice_due_at is not None and tar.member_notice_due_at is not None
-        owed.append(
-            _owe(
-                tar,
-                event_key=key,
-                kind=kind,
-                audience=Audience.PROVIDER,
-                due_at=tar.provider_notice_due_at,
-                rule=tar.provider_notice_rule,
-            )
+    owed = [
+        _owe(
+            tar,
+            event_key=spec.event_key,
+            kind=spec.kind,
+            audience=spec.audience,
+            due_at=spec.due_at,
+            rule=spec.rule,
         )
-        if kind != NoticeKind.CLOSURE:
-            owed.append(
-                _owe(
-                    tar,
-                    event_key=key,
-                    kind=kind,
-                    audience=Audience.MEMBER,
-                    due_at=tar.member_notice_due_at,
-                    rule="member_notice_2_business_days",
-                )
-            )
-    elif event == "extension":
-        extension = tar.extensions.order_by("-extended_at", "-id").first()
-        if extension is None:
-            return []
-        key = f"extension:{extension.pk}"
-        # The delay notice must go out before the old deadline passes (H&S 1367.01(h)(5)).
-        for audience in (Audience.PROVIDER, Audience.MEMBER):
-            owed.append(
-                _owe(
-                    tar,
-                    event_key=key,
-                    kind=NoticeKind.DELAY,
-                    audience=audience,
-                    due_at=extension.previous_due_at,
-                    rule="delay_notice_before_old_deadline",
-                )
-            )
-    elif event == "information_request":
-        request = tar.information_requests.order_by("-requested_at", "-id").first()
-        if request is None:
-            return []
-        owed.append(
-            _owe(
-                tar,
-                event_key=f"information_request:{request.pk}",
-                kind=NoticeKind.INFORMATION_REQUEST,
-                audience=Audience.PROVIDER,
-                due_at=request.requested_at,
-                rule="information_request_immediate",
-            )
-        )
-    elif event == "breach":
-        assert tar.breached_at is not None
-        # Due the day the engine records the breach: a deadline that ends at 23:59:59 is only
-        # seen missed the next minute, and the notice cannot be owed before anyone knows.
-        due = clocks.untimely_notice_deadline(breached_at=tar.breach.detected_at)
-        # 42 CFR 438.404(c)(5): an untimely decision is an adverse determination.
-        owed.append(
-            _owe(
-                tar,
-                event_key="breach",
-                kind=NoticeKind.UNTIMELY,
-                audience=Audience.MEMBER,
-                due_at=due.due_at,
-                rule=due.rule,
-            )
-        )
-    elif event in APPEAL_EVENT_KEYS:
-        # Appeals and IMR (authorizations.appeals) say what their events owe.
-        from authorizations.appeals import notices_owed
-
-        owed.extend(_owe(tar, **spec) for spec in notices_owed(tar=tar, event=event))
-    else:
-        raise ValueError(f"unknown notice event {event!r}")
+        for spec in owed_specs
+    ]
     # Queue every notice of this event still owed, not only new ones: if a first call's task
-    # was lost, a repeated event hook recovers it; a task that finds its work done is a no-op.
+    # was lost, a repeated event recovers it; a task that finds its work done is a no-op.
     _queue_delivery([n.pk for n in owed if n.status == NoticeStatus.OWED])
     return [n for n in owed if n.pk not in before]
+
+
+def notices_mark_overdue(*, now: datetime | None = None) -> int:
+    """The notices' deadline sweep (beat, every minute): owed notices whose due time passed
+    are marked once (a conditional update on `overdue_at IS NULL`, over the partial index
+    notice_owed_due_idx) and written to the TAR history."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Notice.objects.filter(
+                status=NoticeStatus.OWED, overdue_at__isnull=True, due_at__lte=now
+            )
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", "tar_id", "tar__member_id", "kind", "audience", "due_at")[
+                :OVERDUE_BATCH_SIZE
+            ]
+        )
+        if not rows:
+            return 0
+        Notice.objects.filter(pk__in=[r[0] for r in rows], overdue_at__isnull=True).update(
+            overdue_at=now
+        )
+        HistoryEntry.objects.bulk_create(
+            [
+                HistoryEntry(
+                    tar_id=tar_id,
+                    member_id=member_id,
+                    actor_role=SYSTEM,
+                    action=HistoryAction.NOTICE_OVERDUE,
+                    reason=f"The {kind} notice to the {audience} was not sent by its deadline.",
+                    detail={"notice": pk, "due_at": due_at.isoformat()},
+                    at=now,
+                )
+                for pk, tar_id, member_id, kind, audience, due_at in rows
+            ]
+        )
+    return len(rows)
 
 
 # --- notice status (one place; updates filtered on the old status) --------------------------
@@ -377,9 +342,6 @@ def letter_reissue(*, letter_id: int, user: User, reason: str) -> Letter:
 def letter_record_download(*, letter: Letter, user: User) -> None:
     """PRODUCT §3: plan staff reading a member's record (a letter) is written to the history."""
     if user.role in PLAN_STAFF_ROLES:
-        from authorizations.models import HistoryAction
-        from authorizations.services import history_record
-
         history_record(
             tar=letter.tar,
             member=letter.tar.member,
@@ -611,8 +573,6 @@ def criteria_copy_request(
     """A member (in the portal or through member services) or a provider asks for the
     criteria used for a request (H&S 1363.5; 002 "Availability of Criteria"). The copy is a
     letter with the full text of each exact set version, sent like any notice."""
-    from authorizations.calendar import plan_calendar
-    from authorizations.selectors import tar_scope_q
 
     if requested_for not in CriteriaCopyRequestedFor.values:
         raise invalid("Unknown recipient.", requested_for="Use member or provider.")

@@ -79,3 +79,9 @@ def print_batch_build() -> list[int]:
 def notices_requeue_stalled() -> int:
     """Beat: owed notices whose task was lost (broker down at commit) are queued again."""
     return len(services.notices_requeue_stalled())
+
+
+@shared_task(acks_late=True)
+def notices_mark_overdue() -> int:
+    """Beat: owed notices past their due time are marked overdue once."""
+    return services.notices_mark_overdue()

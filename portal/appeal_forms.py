@@ -1,5 +1,5 @@
 """Forms of the appeal, peer-to-peer and independent medical review (IMR) pages. They parse what
-a person typed into the values `authorizations.appeals` takes; whether the action is allowed
+a person typed into the values `appeals.services` takes; whether the action is allowed
 (by whom, from which status, within which deadline) is the service's to say."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from authorizations.models import (
+from appeals.models import (
     AppealExtensionReason,
     AppealOutcome,
     ImrDetermination,
@@ -17,8 +17,8 @@ from authorizations.models import (
     ImrReviewType,
     ImrSeriousCondition,
     PeerToPeerOutcome,
-    ReasonCode,
 )
+from authorizations.models import ReasonCode
 from portal.forms import TEXTAREA
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]

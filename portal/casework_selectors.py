@@ -9,15 +9,16 @@ from typing import Any
 from django.db.models import F, QuerySet
 
 from accounts.models import Role, User
-from authorizations import appeal_selectors, selectors
-from authorizations.models import (
+from appeals import selectors as appeal_selectors
+from appeals.models import (
     OPEN_APPEAL_STATUSES,
     OPEN_PEER_TO_PEER_STATUSES,
     Appeal,
     ImrCase,
     PeerToPeer,
-    Tar,
 )
+from authorizations import selectors
+from authorizations.models import Tar
 from authorizations.services import INTAKE_CHANNELS
 from members.models import Member
 from tar_portal.errors import DomainError, ErrorCode

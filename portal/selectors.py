@@ -13,6 +13,7 @@ from accounts.models import Role, User
 from authorizations import selectors
 from authorizations.models import InformationRequest, Provider, Referral, ReferralStatus, Tar
 from members.models import Member
+from notifications import selectors as notification_selectors
 from notifications.models import Audience, Notice
 from portal.models import TarDraft
 from tar_portal.errors import DomainError, ErrorCode
@@ -84,13 +85,5 @@ def notice_list(*, user: User, tar: Tar) -> QuerySet[Notice]:
 
 
 def letter_list(*, user: User, tar: Tar) -> list[Any] | None:
-    """The PDF letters of a request from the notices machinery, or None while that module is
-    not installed (the page then lists the notices without downloads)."""
-    try:
-        from notifications import selectors as notification_selectors
-    except ImportError:
-        return None
-    list_letters = getattr(notification_selectors, "letter_list", None)
-    if list_letters is None:
-        return None
-    return list(list_letters(user=user, tar=tar))
+    """The PDF letters of a request the user may see (notifications.selectors)."""
+    return list(notification_selectors.letter_list(user=user, tar=tar))

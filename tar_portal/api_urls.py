@@ -4,13 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from accounts.api import TokenApi
 from authorizations import api as tars
 from authorizations.clock_api import ClockPreviewApi
-from criteria.api import (
-    CoverageRequirementsApi,
-    CriteriaEvaluateApi,
-    CriteriaSetListApi,
-    QuestionnaireApi,
-)
-from members.api import MemberDetailApi, MemberListApi
+from authorizations.coverage_api import CoverageRequirementsApi, CriteriaEvaluateApi
+from authorizations.member_api import MemberDetailApi, MemberListApi
+from criteria.api import CriteriaSetListApi, QuestionnaireApi
 from notifications import api as letters
 
 urlpatterns = [
@@ -75,8 +71,8 @@ urlpatterns += [
     ),
 ]
 
-# Appeals, peer-to-peer talks and independent medical review (authorizations.appeal_api).
-from authorizations import appeal_api as appeals  # noqa: E402
+# Appeals, peer-to-peer talks and independent medical review (appeals.api).
+from appeals import api as appeals  # noqa: E402
 
 urlpatterns += [
     path("tars/<int:tar_id>/appeals", appeals.TarAppealsApi.as_view(), name="api-tar-appeals"),

@@ -4,7 +4,7 @@ break across lines."""
 from django import template
 from django.utils.html import format_html
 
-from notifications import wording
+from authorizations import wording
 
 register = template.Library()
 

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from authorizations.models import AppealHistoryAction
+from authorizations.models import HistoryAction
 from portal import presentation
 from portal.templatetags.portal import pacific
 
@@ -81,6 +81,6 @@ def history_action(entry) -> str:
     """A history row's action in words, the appeal, talk and IMR actions included (they are
     written to the TAR's history with their own stable codes)."""
     label = entry.get_action_display()
-    if label == entry.action and entry.action in AppealHistoryAction.values:
-        return AppealHistoryAction(entry.action).label
+    if label == entry.action and entry.action in HistoryAction.values:
+        return HistoryAction(entry.action).label
     return label

@@ -1,9 +1,9 @@
 """What the appeal, peer-to-peer and IMR pages share: which actions a page offers, the appeals
 of a request with their resolution letters, and turning a scoped read into a 404.
 
-Which actions a page *offers* is read from the services' own transition tables, so that a page
-never shows a button the service would always refuse; whether an action is allowed now is
-still the service's to say, and its message is what the person sees."""
+Which actions a page *offers* is read from the workflow machines (`available_actions`,
+`can_start`), so that a page never shows a button the service would refuse; the service still
+checks everything again under the lock, and its message is what the person sees."""
 
 from __future__ import annotations
 
@@ -12,32 +12,20 @@ from typing import Any
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
-from authorizations import appeal_selectors
-from authorizations.models import (
-    OPEN_PEER_TO_PEER_STATUSES,
-    OPEN_STATUSES,
-    Appeal,
-    AppealStatus,
-    ImrCase,
-    PeerToPeer,
-    Tar,
-)
-from authorizations.transitions import TRANSITIONS, Action
+from appeals import selectors as appeal_selectors
+from appeals.machines import APPEAL, PEER_TO_PEER, AppealAction, PeerToPeerAction
+from appeals.models import Appeal, ImrCase, PeerToPeer
+from authorizations.models import Tar
+from authorizations.transitions import TAR, Action
+from authorizations.workflow import Machine, available_actions, can_start
 from portal import casework_selectors
 from tar_portal.errors import DomainError, ErrorCode
 
-# The statuses an appeal can change (a denial or a modification): the appeal transitions'
-# own sources.
-APPEALABLE_STATUSES = TRANSITIONS[Action.APPEAL_OVERTURN].sources
-# A talk is about a pending request or an adverse decision (002 "Denial Determinations").
-PEER_TO_PEER_STATUSES = frozenset({*OPEN_STATUSES, *APPEALABLE_STATUSES})
 
-
-def offers(table: dict, action: Any, *, status: str, user: User) -> bool:
-    """Whether a page shows an action: the caller's role may take it and the record is in a
-    status it starts from, per the service's transition table."""
-    move = table[action]
-    return user.role in move.roles and status in move.sources
+def offers(machine: Machine, record: Any, action: str, user: User) -> bool:
+    """Whether a page shows an action: the workflow machine says the user may take it on
+    this record now."""
+    return action in available_actions(machine, record, user)
 
 
 def _or_404(read, **kwargs):
@@ -67,20 +55,12 @@ def resolution_letters(appeal: Appeal, letters: list | None) -> list:
     return [letter for letter in letters or [] if letter.notice.event_key == key]
 
 
-def appeal_offered(tar: Tar, appeals: list[Appeal]) -> bool:
-    """Offer "Appeal" on a denial or modification not yet appealed. After a resolution the
-    next step is a State Hearing, which the resolution letter explains."""
-    if tar.status not in APPEALABLE_STATUSES:
-        return False
-    return not any(appeal.status != AppealStatus.WITHDRAWN for appeal in appeals)
-
-
 def appeals_context(request: HttpRequest, tar: Tar, letters: list | None) -> dict[str, Any]:
     """The appeals of a request with their resolution letters, for any role's request page."""
     appeals = list(casework_selectors.tar_appeals(user=request.user, tar=tar))
     return {
         "appeal_rows": [(appeal, resolution_letters(appeal, letters)) for appeal in appeals],
-        "can_appeal": appeal_offered(tar, appeals),
+        "can_appeal": can_start(APPEAL, AppealAction.FILE, tar, request.user),
     }
 
 
@@ -94,11 +74,10 @@ def provider_casework_context(
         {
             "peer_to_peers": talks,
             "imr_cases": list(casework_selectors.tar_imr_cases(user=request.user, tar=tar)),
-            "can_ask_peer_to_peer": tar.status in PEER_TO_PEER_STATUSES
-            and not any(talk.status in OPEN_PEER_TO_PEER_STATUSES for talk in talks),
-            "can_withdraw": offers(
-                TRANSITIONS, Action.WITHDRAW, status=tar.status, user=request.user
+            "can_ask_peer_to_peer": can_start(
+                PEER_TO_PEER, PeerToPeerAction.REQUEST, tar, request.user
             ),
+            "can_withdraw": offers(TAR, tar, Action.WITHDRAW, request.user),
         }
     )
     return context

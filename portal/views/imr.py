@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import PLAN_STAFF_ROLES
-from authorizations import appeal_selectors, appeals, services
-from authorizations.appeals import IMR_TRANSITIONS, ImrAction
-from authorizations.models import ImrCase, ImrReviewType, ImrStatus
+from appeals import selectors as appeal_selectors
+from appeals import services as appeals
+from appeals.machines import IMR, ImrAction
+from appeals.models import ImrCase, ImrReviewType, ImrStatus
+from authorizations import services
 from portal import casework_selectors
 from portal.appeal_forms import ImrDeterminationForm, ImrFinalDecisionForm, line_errors_to_forms
 from portal.views.casework import imr_or_404, offers
@@ -115,12 +117,8 @@ def _render_case(request: HttpRequest, imr: ImrCase, *, status=200, error=None, 
         "final_form": forms_.get("final_form") or _final_form(imr, tar, choices=choices),
         "line_forms": forms_.get("line_forms") or line_forms_for(tar, prefix="final-line"),
         "open_form": forms_.get("open_form", ""),
-        "can_record": offers(
-            IMR_TRANSITIONS, ImrAction.RECORD_DETERMINATION, status=imr.status, user=request.user
-        ),
-        "can_decide": offers(
-            IMR_TRANSITIONS, ImrAction.DECIDE, status=imr.status, user=request.user
-        ),
+        "can_record": offers(IMR, imr, ImrAction.RECORD_DETERMINATION, request.user),
+        "can_decide": offers(IMR, imr, ImrAction.DECIDE, request.user),
     }
     return render_page(request, "portal/imr/detail.html", context, status=status)
 

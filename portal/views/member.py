@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from authorizations import selectors
 from authorizations.models import Tar
+from notifications.services import criteria_copy_request
 from portal import selectors as portal_selectors
 from portal.views.casework import appeals_context
 from portal.views.common import (
@@ -81,14 +82,6 @@ def tar_detail(request: HttpRequest, tar_id: int) -> HttpResponse:
 @require_POST
 def criteria_copy(request: HttpRequest, tar_id: int) -> HttpResponse:
     tar = tar_or_404(request.user, tar_id)
-    try:
-        from notifications.services import criteria_copy_request
-    except ImportError:
-        messages.error(
-            request,
-            _("Copies of the criteria cannot be requested online yet. Please call us."),
-        )
-        return redirect("portal:member-tar", tar_id=tar.pk)
     try:
         criteria_copy_request(tar_id=tar.pk, user=request.user, requested_for="member")
     except DomainError as exc:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from authorizations import appeals
+from appeals import services as appeals
 from portal import casework_selectors
 from portal.appeal_forms import MemberAppealForm
 from portal.templatetags.portal import pacific

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from authorizations import appeals, services
+from appeals import services as appeals
+from authorizations import services
+from notifications.services import criteria_copy_request
 from portal import casework_selectors
 from portal import selectors as portal_selectors
 from portal.appeal_forms import MemberServicesAppealForm
@@ -104,7 +106,6 @@ def tar_detail(request: HttpRequest, tar_id: int) -> HttpResponse:
 @require_POST
 def criteria_copy(request: HttpRequest, tar_id: int) -> HttpResponse:
     tar = tar_or_404(request.user, tar_id)
-    from notifications.services import criteria_copy_request
 
     try:
         criteria_copy_request(tar_id=tar.pk, user=request.user, requested_for="member")

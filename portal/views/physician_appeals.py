@@ -12,10 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from authorizations import appeals, services
-from authorizations.appeals import APPEAL_TRANSITIONS, PEER_TO_PEER_TRANSITIONS, AppealAction
-from authorizations.appeals import PeerToPeerAction as TalkAction
-from authorizations.models import Appeal, AppealExtension, PeerToPeer, Tar
+from appeals import services as appeals
+from appeals.machines import APPEAL, PEER_TO_PEER, AppealAction, independent_of
+from appeals.machines import PeerToPeerAction as TalkAction
+from appeals.models import Appeal, AppealExtension, PeerToPeer
+from authorizations import services
+from authorizations.models import Tar
 from portal import casework_selectors
 from portal.appeal_forms import (
     AppealDecisionForm,
@@ -110,13 +112,11 @@ def _render_appeal(
             "line_forms": line_forms or line_forms_for(tar),
             "extend_form": extend_form or AppealExtendForm(),
             "error": error,
-            "can_decide": offers(
-                APPEAL_TRANSITIONS, AppealAction.RESOLVE, status=appeal.status, user=request.user
-            ),
-            "can_extend": offers(
-                APPEAL_TRANSITIONS, AppealAction.EXTEND, status=appeal.status, user=request.user
-            )
-            and _extension(appeal) is None,
+            "can_decide": offers(APPEAL, appeal, AppealAction.RESOLVE, request.user),
+            # Open, but this physician is not independent of the decision (the machine's
+            # `offered` rule): say so instead of offering a form the service would refuse.
+            "must_step_aside": appeal.is_open and not independent_of(appeal, request.user),
+            "can_extend": offers(APPEAL, appeal, AppealAction.EXTEND, request.user),
             "open_form": "extend" if extend_form is not None else "",
         }
     )
@@ -234,18 +234,9 @@ def _render_talk(request: HttpRequest, talk: PeerToPeer, *, status=200, error=No
         "outcome_form": forms.get("outcome_form") or PeerToPeerOutcomeForm(decisions=decisions),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "open_form": forms.get("open_form", ""),
-        "can_schedule": offers(
-            PEER_TO_PEER_TRANSITIONS, TalkAction.SCHEDULE, status=talk.status, user=request.user
-        ),
-        "can_record": offers(
-            PEER_TO_PEER_TRANSITIONS,
-            TalkAction.RECORD_OUTCOME,
-            status=talk.status,
-            user=request.user,
-        ),
-        "can_cancel": offers(
-            PEER_TO_PEER_TRANSITIONS, TalkAction.CANCEL, status=talk.status, user=request.user
-        ),
+        "can_schedule": offers(PEER_TO_PEER, talk, TalkAction.SCHEDULE, request.user),
+        "can_record": offers(PEER_TO_PEER, talk, TalkAction.RECORD_OUTCOME, request.user),
+        "can_cancel": offers(PEER_TO_PEER, talk, TalkAction.CANCEL, request.user),
     }
     return render_page(request, "portal/physician/peer_to_peer.html", context, status=status)
 

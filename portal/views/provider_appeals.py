@@ -9,7 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from authorizations import appeals, services
+from appeals import services as appeals
+from authorizations import services
 from portal import casework_selectors
 from portal.appeal_forms import PeerToPeerRequestForm, ProviderAppealForm, WithdrawForm
 from portal.templatetags.portal import pacific

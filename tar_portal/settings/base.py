@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "accounts",
     "members",
     "authorizations",
+    "appeals",
     "criteria",
     "notifications",
     "portal",
@@ -160,6 +161,20 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-sweep": {
         "task": "authorizations.tasks.deadline_sweep",
         "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
+    },
+    "appeal-deadline-sweep": {
+        "task": "appeals.tasks.appeal_deadline_sweep",
+        "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
+    },
+    "notices-mark-overdue": {
+        "task": "notifications.tasks.notices_mark_overdue",
+        "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
+    },
+    # The event outbox's catch-up: events whose after-commit nudge was lost are consumed
+    # within a minute (authorizations.workflow.outbox).
+    "events-dispatch": {
+        "task": "authorizations.tasks.events_dispatch",
+        "schedule": timedelta(seconds=env_int("TAR_EVENTS_DISPATCH_SECONDS", 60)),
     },
     # Member letters to the mail house (PRODUCT §4: mailed within 2 business days).
     "print-batch-build": {

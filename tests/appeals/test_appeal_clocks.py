@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from authorizations import appeals
-from authorizations.deadlines import deadline_sweep
-from authorizations.models import Appeal, AppealStatus, Decision, HistoryEntry
+from appeals import services as appeals
+from appeals.models import Appeal, AppealStatus
+from appeals.sweep import appeal_deadline_sweep as deadline_sweep
+from authorizations.models import Decision, HistoryEntry
 from notifications.models import Notice, NoticeKind
 from tar_portal.errors import DomainError, ErrorCode
 from tests.appeals.conftest import PACIFIC, decision_of, end_of_day, error, pacific
@@ -179,9 +180,9 @@ def test_a_missed_appeal_is_exhausted_exactly_once_and_owes_the_member_a_notice(
         before = deadline_sweep(now=due - timedelta(seconds=1))
         first = deadline_sweep(now=due)
         second = deadline_sweep(now=due + timedelta(minutes=1))
-    assert before.appeals_exhausted == 0
-    assert first.appeals_exhausted == 1
-    assert second.appeals_exhausted == 0
+    assert before.exhausted == 0
+    assert first.exhausted == 1
+    assert second.exhausted == 0
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.EXHAUSTED
     assert appeal.exhausted_at == due  # the instant the deadline was missed
@@ -211,5 +212,5 @@ def test_a_resolved_or_extended_appeal_is_not_exhausted_by_its_old_deadline(api,
     appeal = Appeal.objects.get(pk=appeal_id)
     old_due = appeal.resolution_due_at
     assert _extend(api, appeal_id).status_code == 200
-    assert deadline_sweep(now=old_due + timedelta(minutes=5)).appeals_exhausted == 0
+    assert deadline_sweep(now=old_due + timedelta(minutes=5)).exhausted == 0
     assert Appeal.objects.get(pk=appeal_id).status == AppealStatus.RECEIVED

@@ -10,20 +10,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from authorizations import appeals
-from authorizations.models import (
-    Appeal,
-    AppealStatus,
-    Decision,
-    HistoryEntry,
-    ServiceLine,
-    Tar,
-    TarStatus,
-)
+from appeals import services as appeals
+from appeals.models import Appeal, AppealStatus
+from authorizations.models import Decision, HistoryEntry, ServiceLine, Tar, TarStatus
+from authorizations.wording import APPEAL_OUTCOMES, format_date, pick
 from notifications.context import LetterContext
 from notifications.models import Letter, Notice, NoticeKind
 from notifications.rendering import render_letter
-from notifications.wording import APPEAL_OUTCOMES, format_date, pick
 from tar_portal.errors import DomainError
 from tests.appeals.conftest import ESI_REF, PACIFIC, error, pdf_text
 
@@ -233,7 +226,7 @@ def test_the_member_may_withdraw_an_appeal(api, appeal_id):
 
 def test_an_appeal_letter_context_renders_for_the_spanish_large_print_member(world, appeal_id):
     """The member copy follows the member's language and format (PRODUCT §7)."""
-    from authorizations.appeals import letter_context
+    from notifications.letter_contexts import appeal_letter_context as letter_context
 
     appeals.appeal_decide(appeal_id=appeal_id, user=world.users["physician2"], **UPHOLD)
     notice = Notice(

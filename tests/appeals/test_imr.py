@@ -11,20 +11,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from authorizations import appeals
+from appeals import services as appeals
+from appeals.models import Appeal, ImrCase, ImrStatus
+from appeals.sweep import appeal_deadline_sweep as deadline_sweep
 from authorizations.calendar import plan_calendar
 from authorizations.clocks import imr_deadline
-from authorizations.deadlines import deadline_sweep
-from authorizations.models import (
-    Attachment,
-    HistoryEntry,
-    ImrCase,
-    ImrStatus,
-    Tar,
-    TarStatus,
-)
+from authorizations.models import Attachment, HistoryEntry, Tar, TarStatus
+from authorizations.wording import format_datetime
 from notifications.models import Letter, Notice, NoticeKind
-from notifications.wording import format_datetime
 from tar_portal.errors import DomainError
 from tests.appeals.conftest import (
     DENY_MEDICAL,
@@ -218,7 +212,7 @@ def test_an_expedited_extension_must_leave_the_appeals_72_hours_intact(world, de
     tar_id = denied()
     appeal_response = file_appeal(tar_id, expedited=True, expedited_reason="Cannot walk.")
     appeal_id = appeal_response.json()["id"]
-    appeal_due = appeals.Appeal.objects.get(pk=appeal_id).resolution_due_at
+    appeal_due = Appeal.objects.get(pk=appeal_id).resolution_due_at
     # Referred 30 hours before the appeal is due: 24 h fits, 48 h would not.
     referred = appeal_due - timedelta(hours=30)
     imr = appeals.imr_refer(
@@ -433,7 +427,7 @@ def test_the_final_decision_on_a_pending_request_is_its_decision(api, submit):
 def test_the_final_decision_under_appeal_resolves_the_appeal_by_an_independent_physician(
     api, appeal_id
 ):
-    tar_id = appeals.Appeal.objects.get(pk=appeal_id).tar_id
+    tar_id = Appeal.objects.get(pk=appeal_id).tar_id
     imr_id = _refer(api, tar_id, referral_reason="appeal").json()["id"]
     assert _upload(api, imr_id, determination="upheld").status_code == 200
     body = {
@@ -449,7 +443,7 @@ def test_the_final_decision_under_appeal_resolves_the_appeal_by_an_independent_p
     )
     response = api("physician2").post(f"/api/v1/imr/{imr_id}/final-decision", body, format="json")
     assert response.status_code == 200, response.json()
-    appeal = appeals.Appeal.objects.get(pk=appeal_id)
+    appeal = Appeal.objects.get(pk=appeal_id)
     assert appeal.status == "resolved"
     assert appeal.outcome == "upheld"
     assert appeal.resolution_decision_id == response.json()["final_decision"]

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from authorizations.models import Appeal, HistoryEntry, PeerToPeer, Tar
+from appeals.models import Appeal, PeerToPeer
+from authorizations.models import HistoryEntry, Tar
 from tests.appeals.conftest import NOT_MET, OVERTURN_BODY, decision_of, error
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The deadline engine (PRODUCT §4): alerts, breaches, escalation and overdue notices, each
+"""The deadline engine (PRODUCT §4): alerts, breaches and escalation, each
 exactly once."""
 
 from datetime import timedelta
@@ -118,20 +118,3 @@ def test_catch_up_after_an_outage_breaches_everything_that_fell_due(submit):
     result = deadline_sweep(now=timezone.now())
     assert sorted(result.breached_tar_ids) == sorted(ids)
     assert Breach.objects.count() == 3
-
-
-def test_overdue_notices_are_marked_once(submit, api, django_capture_on_commit_callbacks):
-    tar_id = submit()
-    with django_capture_on_commit_callbacks(execute=True):
-        api("nurse").post(f"/api/v1/tars/{tar_id}/decision", {"outcome": "approved"}, format="json")
-    # The provider copy goes out at once (portal inbox and e-mail); the member's letter waits
-    # for the mail house, so it is still owed.
-    owed = list(Notice.objects.filter(tar_id=tar_id, status="owed"))
-    assert [n.audience for n in owed] == ["member"]
-    later = timezone.now() + timedelta(days=10)
-    first = deadline_sweep(now=later)
-    second = deadline_sweep(now=later + timedelta(minutes=1))
-    assert first.overdue_notices == 1
-    assert second.overdue_notices == 0
-    assert Notice.objects.get(pk=owed[0].pk).overdue_at == later
-    assert HistoryEntry.objects.filter(tar_id=tar_id, action="notice_overdue").count() == 1

@@ -14,14 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from authorizations import services
-from authorizations.models import (
-    Decision,
-    HistoryEntry,
-    LineOutcome,
-    ServiceLine,
-    Tar,
-    TarStatus,
-)
+from authorizations.models import Decision, HistoryEntry, LineOutcome, ServiceLine, Tar, TarStatus
 from criteria.models import CriteriaSet
 from tar_portal.errors import DomainError, ErrorCode
 from tests import factories
@@ -545,7 +538,7 @@ def test_every_change_writes_a_history_row(act, tar):
         response = act(persona, tar, action, body)
         assert response.status_code == 200, (action, response.json())
     assert _workflow_rows(tar) == [
-        ("created", "", "provider", "", "submitted"),
+        ("created", "submit", "provider", "", "submitted"),
         ("status_changed", "claim", "nurse", "submitted", "in_review"),
         ("status_changed", "release", "nurse", "in_review", "submitted"),
         ("status_changed", "claim", "nurse", "submitted", "in_review"),

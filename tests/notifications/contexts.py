@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from authorizations.wording import service_description, set_title
 from notifications.context import (
     AppealInfo,
     CriteriaSetCopy,
@@ -22,7 +23,6 @@ from notifications.context import (
     UntimelyInfo,
     plan_info,
 )
-from notifications.wording import service_description, set_title
 
 LETTER_DATE = date(2026, 3, 2)
 PHYSICIAN = Reviewer(name="Dr. Paula Okafor, MD", phone="(707) 555-0161")

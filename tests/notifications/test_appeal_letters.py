@@ -1,11 +1,12 @@
-"""Appeal resolution letters from a real appeal (authorizations.appeals builds the context,
+"""Appeal resolution letters from a real appeal (appeals.services builds the context,
 this module renders, stores and delivers it)."""
 
 from __future__ import annotations
 
 import pytest
 
-from authorizations import appeals, clocks
+from appeals import services as appeals
+from authorizations import clocks
 from notifications.models import Notice
 from tests.notifications.conftest import ESI_SHORT_CARE, letter_for, letter_pdf
 from tests.notifications.elements import day

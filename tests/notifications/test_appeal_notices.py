@@ -14,8 +14,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
-from authorizations import appeals, clocks
-from authorizations.models import Appeal, AppealStatus
+from appeals import services as appeals
+from appeals.models import Appeal, AppealStatus
+from appeals.sweep import appeal_deadline_sweep
+from authorizations import clocks
 from notifications.context import AppealExtensionInfo, LetterError
 from notifications.models import Notice, NoticeKind, NoticeStatus
 from notifications.rendering import render_html
@@ -170,7 +172,7 @@ def test_spanish_large_print_member_gets_the_appeal_extension_in_spanish_at_18_p
 def _exhaust(run_hooks, appeal: Appeal):
     """Move past the resolution deadline and run the sweep there; the letter is made then."""
     with time_machine.travel(appeal.resolution_due_at + timedelta(minutes=1), tick=False):
-        result = run_hooks(appeals.appeal_deadline_sweep, now=timezone.now())
+        result = run_hooks(appeal_deadline_sweep, now=timezone.now())
     assert result.exhausted_appeal_ids == [appeal.pk]
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.EXHAUSTED

@@ -11,7 +11,8 @@ from django.core import mail
 from django.db.models import F
 from pypdf import PdfReader
 
-from authorizations.models import Tar
+from authorizations.models import DomainEvent, EventKind, Tar
+from authorizations.workflow.outbox import events_dispatch
 from notifications import selectors, services, tasks
 from notifications.models import Delivery, Letter, Notice, PrintBatch
 from notifications.services import notices_for_event
@@ -68,7 +69,8 @@ def test_a_task_run_twice_leaves_one_letter(submit, deny):
 def test_notices_for_event_twice_leaves_one_notice_each(submit, deny, run_hooks):
     tar_id = submit(answers=ESI_SHORT_CARE)
     deny(tar_id)
-    again = run_hooks(notices_for_event, tar_id=tar_id, event="decision")
+    event = DomainEvent.objects.get(tar_id=tar_id, kind=EventKind.TAR_DECIDED)
+    again = run_hooks(notices_for_event, event)
     assert again == []
     assert Notice.objects.filter(tar_id=tar_id).count() == 2
     assert Letter.objects.filter(tar_id=tar_id).count() == 2
@@ -221,8 +223,8 @@ def test_notices_whose_task_was_lost_are_queued_again(submit, world, run_hooks):
 
     tar_id = submit()
     tar_services.tar_decide(tar_id=tar_id, user=world.users["nurse"], outcome="approved")
-    # The decision's after-commit hook ran, but its delivery tasks were lost (broker down).
-    notices_for_event(tar_id=tar_id, event="decision")
+    # The decision's event was consumed, but its delivery tasks were lost (broker down).
+    events_dispatch()
     assert Letter.objects.filter(tar_id=tar_id).count() == 0
     assert run_hooks(services.notices_requeue_stalled) == []  # too recent to call stalled
     Notice.objects.filter(tar_id=tar_id).update(created_at=F("created_at") - timedelta(minutes=15))

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from authorizations import appeals, services
+from appeals import services as appeals
+from authorizations import services
 from authorizations.models import Tar
 from tests import factories
 

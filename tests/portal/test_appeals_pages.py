@@ -10,8 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from authorizations import appeals
-from authorizations.models import Appeal, ImrCase, PeerToPeer, Tar
+from appeals import services as appeals
+from appeals.models import Appeal, ImrCase, PeerToPeer
+from authorizations.models import Tar
 from notifications.models import Letter, Notice
 from tests.portal.casework import (
     ESI_REF,

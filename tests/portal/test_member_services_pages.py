@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from authorizations.models import Appeal, Decision, Tar
+from appeals.models import Appeal
+from authorizations.models import Decision, Tar
 from notifications.models import CriteriaCopyRequest
 from tests.portal.casework import denied_tar, local_input
 

@@ -10,8 +10,17 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
+from appeals.models import (
+    Appeal,
+    AppealStatus,
+    ImrCase,
+    ImrReviewType,
+    ImrStatus,
+    PeerToPeer,
+    PeerToPeerStatus,
+)
 from authorizations.clocks import PACIFIC
-from authorizations.models import Appeal, ImrCase, PeerToPeer, Tar
+from authorizations.models import Tar
 from authorizations.selectors import tar_scope_q
 from tar_portal.errors import DomainError, ErrorCode
 
@@ -84,7 +93,6 @@ def appeal_list(
     scope = _scope_via_tar(user)
     if scope is None:
         return Appeal.objects.none()
-    from authorizations.models import AppealStatus
 
     filters = filters or {}
     qs = Appeal.objects.filter(scope)
@@ -123,7 +131,6 @@ def peer_to_peer_list(
     scope = _scope_via_tar(user)
     if scope is None:
         return PeerToPeer.objects.none()
-    from authorizations.models import PeerToPeerStatus
 
     filters = filters or {}
     qs = PeerToPeer.objects.filter(scope)
@@ -157,7 +164,6 @@ def imr_list(
     scope = _scope_via_tar(user)
     if scope is None:
         return ImrCase.objects.none()
-    from authorizations.models import ImrReviewType, ImrStatus
 
     filters = filters or {}
     qs = ImrCase.objects.filter(scope)

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from authorizations import services
 from authorizations.models import Decision, HistoryEntry, ServiceLine, Tar
+from authorizations.services import tar_evaluate_lines
 from criteria.models import CriteriaSet, CriteriaSetSetting
-from criteria.services import tar_evaluate_lines
+from tar_portal.errors import DomainError, ErrorCode
 from tests.factories import ESI_MEETS
 
 pytestmark = pytest.mark.django_db
@@ -71,10 +72,21 @@ def test_auto_approval_never_acts_on_a_request_that_fails_a_criterion(submit):
     assert Tar.objects.get(pk=submit(answers=WEAK)).status == "submitted"
 
 
-def test_automated_rules_can_never_deny():
-    with pytest.raises(Exception) as excinfo:
-        services.tar_transition(tar_id=1, user=None, action=services.Action.DENY)
-    assert "only approve" in str(excinfo.value)
+@pytest.mark.parametrize("outcome", ["denied", "modified", "closed"])
+def test_automated_rules_can_never_deny_modify_or_close(submit, outcome):
+    tar_id = submit(answers=WEAK)
+    with pytest.raises(DomainError) as excinfo:
+        services.tar_decide(
+            tar_id=tar_id,
+            user=None,
+            outcome=outcome,
+            reason_code="medical_necessity",
+            rationale="Automated.",
+            criteria_refs=["esi:2026.1:3"],
+            automated=True,
+        )
+    assert excinfo.value.code == ErrorCode.PERMISSION_DENIED
+    assert Tar.objects.get(pk=tar_id).status == "submitted"
 
 
 def test_a_newer_criteria_version_does_not_change_what_an_earlier_decision_cites(

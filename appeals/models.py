@@ -1,8 +1,8 @@
 """Appeals, peer-to-peer review and independent medical review (IMR) records.
 
-Imported at the end of authorizations/models.py, so these are models of the `authorizations`
-app; related models are named by string to avoid an import cycle. Every status changes only
-through the transition tables in authorizations/appeals.py.
+The tables keep the names they had when these were models of the `authorizations` app
+(`db_table`), so moving them here moved no data (migration appeals 0001). Every status changes
+only through the machines in appeals/machines.py, applied by authorizations.workflow.perform.
 """
 
 from django.conf import settings
@@ -19,7 +19,6 @@ __all__ = [
     "AppealExtension",
     "AppealExtensionReason",
     "AppealFiler",
-    "AppealHistoryAction",
     "AppealOutcome",
     "AppealStatus",
     "ImrCase",
@@ -34,29 +33,6 @@ __all__ = [
     "PeerToPeerOutcome",
     "PeerToPeerStatus",
 ]
-
-
-class AppealHistoryAction(models.TextChoices):
-    """History actions written on the TAR's history for appeals, talks and IMR. Stable: a
-    retired value is never reused (STYLE §4)."""
-
-    APPEAL_FILED = "appeal_filed", "Appeal filed"
-    APPEAL_EXTENDED = "appeal_extended", "Appeal deadline extended"
-    APPEAL_RESOLVED = "appeal_resolved", "Appeal resolved"
-    APPEAL_EXHAUSTED = "appeal_exhausted", "Appeal deadline missed (exhausted)"
-    APPEAL_WITHDRAWN = "appeal_withdrawn", "Appeal withdrawn"
-    PEER_TO_PEER_REQUESTED = "p2p_requested", "Peer-to-peer talk requested"
-    PEER_TO_PEER_SCHEDULED = "p2p_scheduled", "Peer-to-peer talk scheduled"
-    PEER_TO_PEER_HELD = "p2p_held", "Peer-to-peer talk held"
-    PEER_TO_PEER_CANCELLED = "p2p_cancelled", "Peer-to-peer talk cancelled"
-    PEER_TO_PEER_LINKED = "p2p_linked", "Peer-to-peer talk linked to a changed decision"
-    IMR_REFERRED = "imr_referred", "Referred to independent medical review"
-    IMR_EXTENDED = "imr_extended", "IMR deadline extended"
-    IMR_DETERMINATION = "imr_determination", "IMR determination received"
-    IMR_DECIDED = "imr_decided", "Final coverage decision after IMR"
-    IMR_OVERDUE = "imr_overdue", "IMR determination overdue"
-    IMR_WITHDRAWN = "imr_withdrawn", "IMR referral withdrawn"
-    IMR_PACKET_READ = "imr_packet_read", "IMR referral packet opened by plan staff"
 
 
 # --- appeals -------------------------------------------------------------------------------
@@ -169,6 +145,7 @@ class Appeal(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "authorizations_appeal"
         ordering = ["resolution_due_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -231,6 +208,7 @@ class AppealExtension(models.Model):
     )
 
     class Meta:
+        db_table = "authorizations_appealextension"
         ordering = ["extended_at", "id"]
 
 
@@ -319,6 +297,7 @@ class PeerToPeer(models.Model):
     cancel_reason = models.TextField(blank=True)
 
     class Meta:
+        db_table = "authorizations_peertopeer"
         ordering = ["-requested_at", "-id"]
         verbose_name = "peer-to-peer talk"
         constraints = [
@@ -534,6 +513,7 @@ class ImrCase(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "authorizations_imrcase"
         ordering = ["due_at", "id"]
         verbose_name = "IMR case"
         constraints = [

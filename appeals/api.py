@@ -1,10 +1,15 @@
 """API v1 for appeals, peer-to-peer talks and independent medical review: one thin view per
-operation (STYLE §2). Rules live in authorizations/appeals.py, reads in appeal_selectors.py."""
+operation (STYLE §2). Rules live in appeals/services, reads in appeals/selectors.py."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -12,10 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from authorizations import appeal_selectors as selectors
-from authorizations import appeals
-from authorizations.api import ERRORS, _valid
-from authorizations.models import (
+from appeals import selectors, services
+from appeals.machines import APPEAL, IMR, AppealAction, ImrAction
+from appeals.models import (
     Appeal,
     AppealExtensionReason,
     AppealOutcome,
@@ -29,6 +33,7 @@ from authorizations.models import (
     PeerToPeer,
     PeerToPeerOutcome,
 )
+from authorizations.api import ERRORS, actions_output, valid_input
 from authorizations.selectors import tar_get
 from authorizations.services import LineDecision
 from tar_portal.errors import DomainError, ErrorCode
@@ -152,8 +157,8 @@ class TarAppealsApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: AppealOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        appeal = appeals.appeal_file(
+        data = valid_input(self.InputSerializer, request.data)
+        appeal = services.appeal_file(
             tar_id=tar_id,
             user=request.user,
             reason=data["reason"],
@@ -172,12 +177,22 @@ class AppealListApi(APIView):
         return _page(self, request, qs, AppealOutput)
 
 
+class AppealDetailOutput(AppealOutput):
+    actions = serializers.SerializerMethodField()
+
+    class Meta(AppealOutput.Meta):
+        fields = [*AppealOutput.Meta.fields, "actions"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=AppealAction)))
+    def get_actions(self, obj: Appeal) -> list[str]:
+        return actions_output(APPEAL, obj, self.context.get("user"))
+
+
 class AppealDetailApi(APIView):
-    @extend_schema(responses={200: AppealOutput, **ERRORS})
+    @extend_schema(responses={200: AppealDetailOutput, **ERRORS})
     def get(self, request: Request, appeal_id: int) -> Response:
-        return Response(
-            AppealOutput(selectors.appeal_get(user=request.user, appeal_id=appeal_id)).data
-        )
+        appeal = selectors.appeal_get(user=request.user, appeal_id=appeal_id)
+        return Response(AppealDetailOutput(appeal, context={"user": request.user}).data)
 
 
 class AppealExtendApi(APIView):
@@ -191,8 +206,8 @@ class AppealExtendApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: AppealOutput, **ERRORS})
     def post(self, request: Request, appeal_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        appeal = appeals.appeal_extend(
+        data = valid_input(self.InputSerializer, request.data)
+        appeal = services.appeal_extend(
             appeal_id=appeal_id,
             user=request.user,
             reason=data["reason"],
@@ -217,8 +232,8 @@ class AppealDecideApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: AppealOutput, **ERRORS})
     def post(self, request: Request, appeal_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        appeal = appeals.appeal_decide(
+        data = valid_input(self.InputSerializer, request.data)
+        appeal = services.appeal_decide(
             appeal_id=appeal_id,
             user=request.user,
             outcome=data["outcome"],
@@ -239,8 +254,8 @@ class AppealWithdrawApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: AppealOutput, **ERRORS})
     def post(self, request: Request, appeal_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        appeal = appeals.appeal_withdraw(
+        data = valid_input(self.InputSerializer, request.data)
+        appeal = services.appeal_withdraw(
             appeal_id=appeal_id, user=request.user, reason=data.get("reason", "")
         )
         return _appeal_response(request, appeal)
@@ -311,8 +326,8 @@ class TarPeerToPeerApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: PeerToPeerOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        p2p = appeals.peer_to_peer_request(
+        data = valid_input(self.InputSerializer, request.data)
+        p2p = services.peer_to_peer_request(
             tar_id=tar_id,
             user=request.user,
             contact_phone=data["contact_phone"],
@@ -350,8 +365,8 @@ class PeerToPeerScheduleApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: PeerToPeerOutput, **ERRORS})
     def post(self, request: Request, p2p_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        p2p = appeals.peer_to_peer_schedule(
+        data = valid_input(self.InputSerializer, request.data)
+        p2p = services.peer_to_peer_schedule(
             p2p_id=p2p_id,
             user=request.user,
             scheduled_at=data["scheduled_at"],
@@ -373,8 +388,8 @@ class PeerToPeerOutcomeApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: PeerToPeerOutput, **ERRORS})
     def post(self, request: Request, p2p_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        p2p = appeals.peer_to_peer_record_outcome(
+        data = valid_input(self.InputSerializer, request.data)
+        p2p = services.peer_to_peer_record_outcome(
             p2p_id=p2p_id,
             user=request.user,
             outcome=data["outcome"],
@@ -396,8 +411,8 @@ class PeerToPeerLinkApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: PeerToPeerOutput, **ERRORS})
     def post(self, request: Request, p2p_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        p2p = appeals.peer_to_peer_link(
+        data = valid_input(self.InputSerializer, request.data)
+        p2p = services.peer_to_peer_link(
             p2p_id=p2p_id,
             user=request.user,
             decision_id=data.get("decision"),
@@ -415,8 +430,8 @@ class PeerToPeerCancelApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: PeerToPeerOutput, **ERRORS})
     def post(self, request: Request, p2p_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        p2p = appeals.peer_to_peer_cancel(
+        data = valid_input(self.InputSerializer, request.data)
+        p2p = services.peer_to_peer_cancel(
             p2p_id=p2p_id, user=request.user, reason=data.get("reason", "")
         )
         return _p2p_response(request, p2p)
@@ -548,11 +563,11 @@ class TarImrApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: ImrOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        imr = appeals.imr_refer(
+        data = valid_input(self.InputSerializer, request.data)
+        imr = services.imr_refer(
             tar_id=tar_id,
             user=request.user,
-            data=appeals.ImrReferralInput(
+            data=services.ImrReferralInput(
                 referral_reason=data["referral_reason"],
                 reviewer_kind=data["reviewer_kind"],
                 reviewer_name=data["reviewer_name"],
@@ -593,19 +608,30 @@ class ImrListApi(APIView):
         )
 
 
+class ImrDetailOutput(ImrOutput):
+    actions = serializers.SerializerMethodField()
+
+    class Meta(ImrOutput.Meta):
+        fields = [*ImrOutput.Meta.fields, "actions"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ImrAction)))
+    def get_actions(self, obj: ImrCase) -> list[str]:
+        return actions_output(IMR, obj, self.context.get("user"))
+
+
 class ImrDetailApi(APIView):
-    @extend_schema(responses={200: ImrOutput, **ERRORS})
+    @extend_schema(responses={200: ImrDetailOutput, **ERRORS})
     def get(self, request: Request, imr_id: int) -> Response:
         imr = selectors.imr_get(user=request.user, imr_id=imr_id)
-        return Response(ImrOutput(imr, context={"user": request.user}).data)
+        return Response(ImrDetailOutput(imr, context={"user": request.user}).data)
 
 
 class ImrPacketApi(APIView):
     @extend_schema(responses={(200, "application/pdf"): bytes, **ERRORS})
     def get(self, request: Request, imr_id: int) -> HttpResponse:
         imr = selectors.imr_packet_get(user=request.user, imr_id=imr_id)
-        appeals.imr_packet_record_read(imr=imr, user=request.user)
-        response = HttpResponse(appeals.imr_packet_pdf(imr), content_type="application/pdf")
+        services.imr_packet_record_read(imr=imr, user=request.user)
+        response = HttpResponse(services.imr_packet_pdf(imr), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{imr.number}-packet.pdf"'
         response["Cache-Control"] = "private, no-store"
         return response
@@ -620,8 +646,8 @@ class ImrExtendApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: ImrOutput, **ERRORS})
     def post(self, request: Request, imr_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        imr = appeals.imr_extend(imr_id=imr_id, user=request.user, reason=data["reason"])
+        data = valid_input(self.InputSerializer, request.data)
+        imr = services.imr_extend(imr_id=imr_id, user=request.user, reason=data["reason"])
         return _imr_response(request, imr)
 
 
@@ -658,8 +684,8 @@ class ImrDeterminationApi(APIView):
             raise DomainError(
                 ErrorCode.INVALID, "No file.", fields={"file": ["Attach the determination PDF."]}
             )
-        data = _valid(self.InputSerializer, request.data)
-        imr = appeals.imr_record_determination(
+        data = valid_input(self.InputSerializer, request.data)
+        imr = services.imr_record_determination(
             imr_id=imr_id,
             user=request.user,
             upload=upload,
@@ -690,8 +716,8 @@ class ImrFinalDecisionApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: ImrOutput, **ERRORS})
     def post(self, request: Request, imr_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        imr = appeals.imr_final_decision(
+        data = valid_input(self.InputSerializer, request.data)
+        imr = services.imr_final_decision(
             imr_id=imr_id,
             user=request.user,
             outcome=data["outcome"],
@@ -712,6 +738,6 @@ class ImrWithdrawApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: ImrOutput, **ERRORS})
     def post(self, request: Request, imr_id: int) -> Response:
-        data = _valid(self.InputSerializer, request.data)
-        imr = appeals.imr_withdraw(imr_id=imr_id, user=request.user, reason=data["reason"])
+        data = valid_input(self.InputSerializer, request.data)
+        imr = services.imr_withdraw(imr_id=imr_id, user=request.user, reason=data["reason"])
         return _imr_response(request, imr)

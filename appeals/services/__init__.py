@@ -1,0 +1,50 @@
+"""Every write to appeals, peer-to-peer talks and IMR cases, one module per subject."""
+
+from appeals.services.appeals import appeal_decide, appeal_extend, appeal_file, appeal_withdraw
+from appeals.services.imr import (
+    ImrReferralInput,
+    imr_extend,
+    imr_final_decision,
+    imr_record_determination,
+    imr_refer,
+    imr_withdraw,
+)
+from appeals.services.packets import (
+    PACKET_ITEMS,
+    imr_packet_context,
+    imr_packet_pdf,
+    imr_packet_record_read,
+)
+from appeals.services.peer_to_peer import (
+    MAX_PROPOSED_TIMES,
+    peer_to_peer_cancel,
+    peer_to_peer_link,
+    peer_to_peer_record_outcome,
+    peer_to_peer_request,
+    peer_to_peer_schedule,
+)
+from appeals.services.redetermination import appeal_resolve
+
+__all__ = [
+    "MAX_PROPOSED_TIMES",
+    "PACKET_ITEMS",
+    "ImrReferralInput",
+    "appeal_decide",
+    "appeal_extend",
+    "appeal_file",
+    "appeal_resolve",
+    "appeal_withdraw",
+    "imr_extend",
+    "imr_final_decision",
+    "imr_packet_context",
+    "imr_packet_pdf",
+    "imr_packet_record_read",
+    "imr_record_determination",
+    "imr_refer",
+    "imr_withdraw",
+    "peer_to_peer_cancel",
+    "peer_to_peer_link",
+    "peer_to_peer_record_outcome",
+    "peer_to_peer_request",
+    "peer_to_peer_schedule",
+]

@@ -1,0 +1,101 @@
+"""Documents on a request (PRODUCT §3): checked by their content, stored privately outside
+the web root under a name of ours, and every staff read recorded."""
+
+from __future__ import annotations
+
+import hashlib
+
+import filetype
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from accounts.models import PLAN_STAFF_ROLES, Role, User
+from authorizations.models import Attachment, HistoryAction
+from authorizations.services.history import history_record
+from authorizations.workflow import check_scope, lock_tar
+from tar_portal.errors import DomainError, ErrorCode, invalid
+
+ALLOWED_ATTACHMENT_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/tiff": "tif",
+}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type the bytes say they are (magic numbers), never the file name."""
+    kind = filetype.guess(head)
+    if kind is None:
+        return None
+    return kind.mime if kind.mime in ALLOWED_ATTACHMENT_TYPES else None
+
+
+def attachment_add(
+    *, tar_id: int, user: User, upload: UploadedFile, description: str = ""
+) -> Attachment:
+    if user.role not in (Role.PROVIDER, Role.INTAKE, Role.NURSE, Role.PHYSICIAN):
+        raise DomainError(ErrorCode.PERMISSION_DENIED, "Your role may not add documents.")
+    if upload.size is None or upload.size == 0:
+        raise invalid("The file is empty.", file="The file is empty.")
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        readable = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        raise invalid("The file is too large.", file=f"At most {readable} per file.")
+    upload.seek(0)
+    head = upload.read(8192)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise invalid(
+            "Unsupported file type.",
+            file="Upload a PDF, PNG, JPEG or TIFF file (checked by its content, not its name).",
+        )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        tar = lock_tar(tar_id)
+        check_scope(tar, user)
+        if user.role == Role.PROVIDER and not tar.is_open:
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION,
+                "Documents can be added only while the request is open.",
+            )
+        attachment = Attachment(
+            tar=tar,
+            original_name=(upload.name or "document")[-200:],
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            description=(description or "")[:200],
+            uploaded_by=user,
+        )
+        # The stored name is ours: never trust the client's name for the path.
+        attachment.file.save(
+            f"{tar.number}-{digest.hexdigest()[:16]}.{ALLOWED_ATTACHMENT_TYPES[content_type]}",
+            upload,
+            save=False,
+        )
+        attachment.save()
+        history_record(
+            tar=tar,
+            member=tar.member,
+            actor=user,
+            action=HistoryAction.ATTACHMENT_ADDED,
+            detail={"attachment": attachment.pk, "content_type": content_type, "size": upload.size},
+        )
+    return attachment
+
+
+def attachment_record_read(*, attachment: Attachment, user: User) -> None:
+    if user.role in PLAN_STAFF_ROLES:
+        history_record(
+            tar=attachment.tar,
+            member=attachment.tar.member,
+            actor=user,
+            action=HistoryAction.ATTACHMENT_READ,
+            detail={"attachment": attachment.pk},
+        )
