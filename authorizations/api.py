@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
+from accounts.models import Role, User
 from authorizations import selectors, services
 from authorizations.models import (
     Attachment,
@@ -34,7 +34,7 @@ from authorizations.models import (
     Urgency,
 )
 from authorizations.transitions import TAR, Action
-from authorizations.workflow import Machine, available_actions
+from authorizations.workflow import Machine, available_actions, check_role
 from tar_portal.errors import DomainError, ErrorCode
 from tar_portal.pagination import Pagination
 
@@ -48,7 +48,18 @@ class ErrorSerializer(serializers.Serializer):
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
-def valid_input(serializer_class: type[serializers.Serializer], data) -> dict:
+def valid_input(
+    serializer_class: type[serializers.Serializer],
+    data,
+    *,
+    action: tuple[Machine, str, User] | None = None,
+) -> dict:
+    """The validated body. With `action` (machine, action, caller), the workflow kernel's
+    role check comes first: a caller who may never take the action is told so (403) before
+    anything about the body (400)."""
+    if action is not None:
+        machine, name, user = action
+        check_role(machine, machine[name], user)
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -547,7 +558,9 @@ class TarReferApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = valid_input(self.InputSerializer, request.data)
+        data = valid_input(
+            self.InputSerializer, request.data, action=(TAR, Action.REFER, request.user)
+        )
         tar = services.tar_refer(tar_id=tar_id, user=request.user, note=data.get("note", ""))
         return _tar_response(request, tar)
 
@@ -564,7 +577,9 @@ class TarRequestInfoApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = valid_input(self.InputSerializer, request.data)
+        data = valid_input(
+            self.InputSerializer, request.data, action=(TAR, Action.REQUEST_INFO, request.user)
+        )
         tar = services.tar_request_info(
             tar_id=tar_id,
             user=request.user,
@@ -584,7 +599,9 @@ class TarRespondApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = valid_input(self.InputSerializer, request.data)
+        data = valid_input(
+            self.InputSerializer, request.data, action=(TAR, Action.RECEIVE_INFO, request.user)
+        )
         tar = services.tar_receive_info(
             tar_id=tar_id,
             user=request.user,
@@ -603,7 +620,9 @@ class TarWithdrawApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = valid_input(self.InputSerializer, request.data)
+        data = valid_input(
+            self.InputSerializer, request.data, action=(TAR, Action.WITHDRAW, request.user)
+        )
         tar = services.tar_withdraw(tar_id=tar_id, user=request.user, reason=data.get("reason", ""))
         return _tar_response(request, tar)
 
@@ -630,7 +649,9 @@ class TarDecisionApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = valid_input(self.InputSerializer, request.data)
+        data = valid_input(
+            self.InputSerializer, request.data, action=(TAR, Action.DENY, request.user)
+        )
         line_serializer = self.LineDecisionInput(data=data["lines"], many=True)
         if not line_serializer.is_valid():
             raise serializers.ValidationError({"lines": line_serializer.errors})
@@ -659,7 +680,9 @@ class TarExtendApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
-        data = valid_input(self.InputSerializer, request.data)
+        data = valid_input(
+            self.InputSerializer, request.data, action=(TAR, Action.EXTEND, request.user)
+        )
         tar = services.tar_extend(
             tar_id=tar_id,
             user=request.user,

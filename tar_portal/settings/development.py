@@ -9,3 +9,9 @@ from tar_portal.settings.base import *  # noqa: F403
 
 # The embedded SQLite file, the file broker and private files live under var/.
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# The file broker's folders exist before anything publishes: the seed command queues tasks
+# before the worker (scripts/run_all.sh) starts.
+if not REDIS_URL:  # noqa: F405
+    for folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():  # noqa: F405
+        if isinstance(folder, str):
+            os.makedirs(folder, exist_ok=True)

@@ -22,8 +22,11 @@ from authorizations.models import (
     Tar,
 )
 from authorizations.validators import npi_check_digit
+from authorizations.workflow.outbox import events_dispatch
 from criteria.services import criteria_publish_catalog
 from members.models import AlternateFormat, EligibilitySpan, Member, WrittenLanguage
+from notifications.models import Letter, Notice, NoticeStatus
+from notifications.services import notice_deliver
 
 DEFAULT_PASSWORD = "demo-pass-2026"  # noqa: S105 - PRODUCT §9 demo default, never production
 
@@ -109,13 +112,26 @@ class Command(BaseCommand):
             world = self._world(password)
         if not Tar.objects.filter(idempotency_key__startswith="demo-").exists():
             self._tars(world)
+        letters = self._letters()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo world ready: {User.objects.count()} users, {Member.objects.count()} "
-                f"members, {Tar.objects.count()} TARs. Password for every demo login: "
+                f"members, {Tar.objects.count()} TARs, {letters} letters. Password for every "
+                "demo login: "
                 "$DEMO_PASSWORD (default demo-pass-2026)."
             )
         )
+
+    def _letters(self) -> int:
+        """What the seeded changes owe, done now in this process: the event outbox consumed
+        and every owed notice's letter made, so a fresh demo shows its letters at once and
+        starts with none overdue (the worker only starts after the seed)."""
+        events_dispatch()
+        for notice_id in Notice.objects.filter(status=NoticeStatus.OWED).values_list(
+            "pk", flat=True
+        ):
+            notice_deliver(notice_id=notice_id)
+        return Letter.objects.count()
 
     # --- people and organizations ------------------------------------------------------------
 
