@@ -16,7 +16,7 @@ from appeals.models import (
 )
 from authorizations.models import OPEN_STATUSES, EventKind, HistoryAction, Tar, TarStatus
 from authorizations.transitions import APPEALABLE, involved_in_care
-from authorizations.workflow import SAME, SYSTEM, Machine, Transition
+from authorizations.workflow import SAME, SYSTEM, Machine, transition
 
 
 class AppealAction(StrEnum):
@@ -52,19 +52,6 @@ PEER_TO_PEER_TAR_STATUSES = frozenset({*OPEN_STATUSES, TarStatus.DENIED, TarStat
 IMR_TAR_STATUSES = frozenset(set(TarStatus.values) - {TarStatus.APPROVED, TarStatus.WITHDRAWN})
 
 
-def _t(action, sources, target, roles, history, event, label, **kw) -> Transition:
-    return Transition(
-        action=action,
-        sources=frozenset(sources),
-        target=target,
-        roles=frozenset(roles),
-        history=history,
-        event=event,
-        label=label,
-        **kw,
-    )
-
-
 def deciders_of(tar: Tar, appeal: Appeal | None = None) -> set[int]:
     """Who took part in a decision on the request (42 CFR 438.406(b)(2)(i)); an appeal's own
     resolution, once made, does not count against re-deciding that appeal."""
@@ -88,7 +75,7 @@ APPEAL = Machine(
     model=Appeal,
     lock_related=("tar__member", "member"),
     transitions=(
-        _t(
+        transition(
             AppealAction.FILE,
             APPEALABLE,
             AppealStatus.RECEIVED,
@@ -103,7 +90,7 @@ APPEAL = Machine(
             ),
             refusal="Only a denial or a modification can be appealed; this request is {status}.",
         ),
-        _t(
+        transition(
             AppealAction.EXTEND,
             {AppealStatus.RECEIVED},
             SAME,
@@ -114,7 +101,7 @@ APPEAL = Machine(
             # 42 CFR 438.408(c): one extension.
             offered=lambda appeal, user: not hasattr(appeal, "extension"),
         ),
-        _t(
+        transition(
             AppealAction.RESOLVE,
             APPEAL_OPEN,
             AppealStatus.RESOLVED,
@@ -124,7 +111,7 @@ APPEAL = Machine(
             "Decide the appeal",
             offered=independent_of,
         ),
-        _t(
+        transition(
             AppealAction.EXHAUST,
             {AppealStatus.RECEIVED},
             AppealStatus.EXHAUSTED,
@@ -133,7 +120,7 @@ APPEAL = Machine(
             EventKind.APPEAL_EXHAUSTED,
             "Exhaust",
         ),
-        _t(
+        transition(
             AppealAction.WITHDRAW,
             APPEAL_OPEN,
             AppealStatus.WITHDRAWN,
@@ -151,7 +138,7 @@ PEER_TO_PEER = Machine(
     model=PeerToPeer,
     lock_related=("tar__member",),
     transitions=(
-        _t(
+        transition(
             PeerToPeerAction.REQUEST,
             PEER_TO_PEER_TAR_STATUSES,
             PeerToPeerStatus.REQUESTED,
@@ -169,7 +156,7 @@ PEER_TO_PEER = Machine(
             "modification; this request is {status}.",
         ),
         # 002: the UM office coordinates peer-to-peer requests for the physicians.
-        _t(
+        transition(
             PeerToPeerAction.SCHEDULE,
             {PeerToPeerStatus.REQUESTED, PeerToPeerStatus.SCHEDULED},
             PeerToPeerStatus.SCHEDULED,
@@ -178,7 +165,7 @@ PEER_TO_PEER = Machine(
             EventKind.PEER_TO_PEER_SCHEDULED,
             "Schedule",
         ),
-        _t(
+        transition(
             PeerToPeerAction.RECORD_OUTCOME,
             {PeerToPeerStatus.SCHEDULED},
             PeerToPeerStatus.HELD,
@@ -189,7 +176,7 @@ PEER_TO_PEER = Machine(
             # The physician who held the talk records it.
             offered=lambda talk, user: talk.physician_id == user.pk,
         ),
-        _t(
+        transition(
             PeerToPeerAction.LINK,
             {PeerToPeerStatus.HELD},
             SAME,
@@ -198,7 +185,7 @@ PEER_TO_PEER = Machine(
             EventKind.PEER_TO_PEER_LINKED,
             "Link the changed decision",
         ),
-        _t(
+        transition(
             PeerToPeerAction.CANCEL,
             {PeerToPeerStatus.REQUESTED, PeerToPeerStatus.SCHEDULED},
             PeerToPeerStatus.CANCELLED,
@@ -216,7 +203,7 @@ IMR = Machine(
     model=ImrCase,
     lock_related=("tar__member",),
     transitions=(
-        _t(
+        transition(
             ImrAction.REFER,
             IMR_TAR_STATUSES,
             ImrStatus.REFERRED,
@@ -228,7 +215,7 @@ IMR = Machine(
             refusal="There is no medical question to review: this request is {status}.",
             offered=lambda tar, user: not involved_in_care(tar, user),
         ),
-        _t(
+        transition(
             ImrAction.EXTEND,
             {ImrStatus.REFERRED},
             SAME,
@@ -240,7 +227,7 @@ IMR = Machine(
             offered=lambda imr, user: imr.review_type == "expedited" and imr.extended_at is None,
         ),
         # 003 F.3: UM staff keep contact with the reviewer and file what comes back.
-        _t(
+        transition(
             ImrAction.RECORD_DETERMINATION,
             {ImrStatus.REFERRED},
             ImrStatus.DETERMINATION_RECEIVED,
@@ -249,7 +236,7 @@ IMR = Machine(
             EventKind.IMR_DETERMINATION,
             "Record the determination",
         ),
-        _t(
+        transition(
             ImrAction.DECIDE,
             {ImrStatus.DETERMINATION_RECEIVED},
             ImrStatus.DECIDED,
@@ -259,7 +246,7 @@ IMR = Machine(
             "Make the final decision",
             offered=lambda imr, user: not involved_in_care(imr.tar, user),
         ),
-        _t(
+        transition(
             ImrAction.WITHDRAW,
             {ImrStatus.REFERRED},
             ImrStatus.WITHDRAWN,

@@ -15,7 +15,7 @@ from authorizations.models import (
     Tar,
     TarStatus,
 )
-from authorizations.workflow import SAME, SYSTEM, Machine, Transition
+from authorizations.workflow import SAME, SYSTEM, Machine, Transition, transition
 from authorizations.workflow.machine import TAR_LOCK_RELATED
 from tar_portal.errors import DomainError, ErrorCode
 
@@ -119,19 +119,6 @@ def _resolve_target(tar: Tar, transition: Transition) -> str:
     return tar.status if transition.target == SAME else transition.target
 
 
-def _t(action, sources, target, roles, history, event, label, **kw) -> Transition:
-    return Transition(
-        action=action,
-        sources=frozenset(sources),
-        target=target,
-        roles=frozenset(roles),
-        history=history,
-        event=event,
-        label=label,
-        **kw,
-    )
-
-
 TAR = Machine(
     name="tar",
     noun="a request",
@@ -140,7 +127,7 @@ TAR = Machine(
     guards=(_claim_guard,),
     resolve_target=_resolve_target,
     transitions=(
-        _t(
+        transition(
             Action.SUBMIT,
             set(),
             TarStatus.SUBMITTED,
@@ -150,7 +137,7 @@ TAR = Machine(
             "Submit",
             creates=True,
         ),
-        _t(
+        transition(
             Action.CLAIM,
             {TarStatus.SUBMITTED},
             TarStatus.IN_REVIEW,
@@ -159,7 +146,7 @@ TAR = Machine(
             EventKind.TAR_CLAIMED,
             "Claim",
         ),
-        _t(
+        transition(
             Action.RELEASE,
             {TarStatus.IN_REVIEW},
             TarStatus.SUBMITTED,
@@ -168,7 +155,7 @@ TAR = Machine(
             EventKind.TAR_RELEASED,
             "Release",
         ),
-        _t(
+        transition(
             Action.REQUEST_INFO,
             {TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.REFERRED},
             TarStatus.PENDED,
@@ -178,7 +165,7 @@ TAR = Machine(
             "Request information",
             offered=_nurse_holds_claim,
         ),
-        _t(
+        transition(
             Action.RECEIVE_INFO,
             {TarStatus.PENDED},
             SAME,  # resolved to the status it was pended from
@@ -187,7 +174,7 @@ TAR = Machine(
             EventKind.TAR_INFO_RECEIVED,
             "Send the information",
         ),
-        _t(
+        transition(
             Action.REFER,
             {TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.PENDED},
             TarStatus.REFERRED,
@@ -198,7 +185,7 @@ TAR = Machine(
             offered=_nurse_holds_claim,
         ),
         # Nurses approve only when criteria are met; the service checks that.
-        _t(
+        transition(
             Action.APPROVE,
             DECIDABLE,
             TarStatus.APPROVED,
@@ -209,7 +196,7 @@ TAR = Machine(
             offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_approve(tar, user),
         ),
         # Nurses may modify or deny only on non-medical grounds; the service checks the reason.
-        _t(
+        transition(
             Action.MODIFY,
             DECIDABLE,
             TarStatus.MODIFIED,
@@ -219,7 +206,7 @@ TAR = Machine(
             "Modify",
             offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_approve(tar, user),
         ),
-        _t(
+        transition(
             Action.DENY,
             DECIDABLE,
             TarStatus.DENIED,
@@ -229,7 +216,7 @@ TAR = Machine(
             "Deny",
             offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_decide(tar, user),
         ),
-        _t(
+        transition(
             Action.CLOSE,
             DECIDABLE,
             TarStatus.CLOSED,
@@ -239,7 +226,7 @@ TAR = Machine(
             "Close",
             offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_decide(tar, user),
         ),
-        _t(
+        transition(
             Action.WITHDRAW,
             OPEN_STATUSES,
             TarStatus.WITHDRAWN,
@@ -248,7 +235,7 @@ TAR = Machine(
             EventKind.TAR_WITHDRAWN,
             "Withdraw",
         ),
-        _t(
+        transition(
             Action.EXTEND,
             OPEN_STATUSES,
             SAME,
@@ -258,7 +245,7 @@ TAR = Machine(
             "Extend the deadline",
             offered=_nurse_holds_claim,
         ),
-        _t(
+        transition(
             Action.APPEAL_OVERTURN,
             APPEALABLE,
             TarStatus.APPROVED,
@@ -267,7 +254,7 @@ TAR = Machine(
             EventKind.TAR_REDECIDED,
             "Overturn on appeal",
         ),
-        _t(
+        transition(
             Action.APPEAL_PARTIAL,
             APPEALABLE,
             TarStatus.MODIFIED,
@@ -276,7 +263,7 @@ TAR = Machine(
             EventKind.TAR_REDECIDED,
             "Partly overturn on appeal",
         ),
-        _t(
+        transition(
             Action.APPEAL_UPHOLD,
             APPEALABLE,
             SAME,
@@ -285,7 +272,7 @@ TAR = Machine(
             EventKind.TAR_REDECIDED,
             "Uphold on appeal",
         ),
-        _t(
+        transition(
             Action.IMR_OVERTURN,
             IMR_REVIEWABLE,
             TarStatus.APPROVED,
@@ -294,7 +281,7 @@ TAR = Machine(
             EventKind.TAR_REDECIDED,
             "Overturn after IMR",
         ),
-        _t(
+        transition(
             Action.IMR_PARTIAL,
             IMR_REVIEWABLE,
             TarStatus.MODIFIED,
@@ -303,7 +290,7 @@ TAR = Machine(
             EventKind.TAR_REDECIDED,
             "Partly overturn after IMR",
         ),
-        _t(
+        transition(
             Action.IMR_UPHOLD,
             IMR_REVIEWABLE,
             SAME,

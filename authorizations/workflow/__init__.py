@@ -13,6 +13,7 @@ from authorizations.workflow.machine import (
     lock_tar,
     perform,
     start,
+    transition,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "lock_tar",
     "perform",
     "start",
+    "transition",
 ]

@@ -65,6 +65,20 @@ class Transition:
     refusal: str = ""
 
 
+def transition(action, sources, target, roles, history, event, label, **options) -> Transition:
+    """A table row, written as one line per field in the machines (sets become frozensets)."""
+    return Transition(
+        action=action,
+        sources=frozenset(sources),
+        target=target,
+        roles=frozenset(roles),
+        history=history,
+        event=event,
+        label=label,
+        **options,
+    )
+
+
 @dataclass(frozen=True)
 class Machine:
     """A workflow record type: its model, its transitions, how to find its request."""
