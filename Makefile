@@ -49,8 +49,14 @@ format: install ## Format and auto-fix with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-typecheck: install ## mypy on the pure domain modules
-	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py
+typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kernel, every services and selectors module
+	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py \
+		authorizations/workflow authorizations/transitions.py authorizations/deadlines.py \
+		authorizations/services authorizations/selectors.py \
+		appeals/machines.py appeals/services appeals/selectors.py appeals/sweep.py \
+		notifications/policy.py notifications/services.py notifications/selectors.py \
+		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
+		portal/casework_selectors.py
 
 bench: install ## Run every benchmark under bench/ (PostgreSQL benches need DATABASE_URL)
 	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

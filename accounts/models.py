@@ -76,8 +76,8 @@ class User(AbstractUser):
         """The name a letter or a case summary prints: the clinician's name from their
         provider record (with credentials), else their full name, else the username."""
         name = ""
-        if self.provider_id:
-            provider = self.provider
+        provider = self.provider if self.provider_id else None
+        if provider is not None:
             name = provider.name
             if provider.credentials and provider.credentials not in name:
                 name = f"{name}, {provider.credentials}"

@@ -10,11 +10,11 @@ class PrivateStorage(FileSystemStorage):
     (and tests would share one directory instead of their own)."""
 
     @property
-    def base_location(self):  # type: ignore[override]
+    def base_location(self):
         return settings.PRIVATE_STORAGE_ROOT
 
     @property
-    def location(self):  # type: ignore[override]
+    def location(self):
         return os.path.abspath(self.base_location)
 
 

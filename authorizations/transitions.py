@@ -302,7 +302,7 @@ TAR = Machine(
     ),
 )
 
-DECISION_ACTIONS = {
+DECISION_ACTIONS: dict[str, Action] = {
     TarStatus.APPROVED: Action.APPROVE,
     TarStatus.MODIFIED: Action.MODIFY,
     TarStatus.DENIED: Action.DENY,

@@ -37,7 +37,7 @@ def criteria_publish_catalog() -> list[CriteriaSet]:
                 version=set_def["version"],
                 title=set_def["title"],
                 family=set_def["family"],
-                effective_from=_parse(set_def["effective_from"]),
+                effective_from=date.fromisoformat(set_def["effective_from"]),
                 effective_to=_parse(set_def.get("effective_to")),
                 sources=list(set_def.get("sources", [])),
                 definition=set_def,
@@ -124,7 +124,7 @@ def criteria_refs_resolve(refs: list[str]) -> tuple[list[dict[str, Any]], list[s
         criterion = None
         if criteria_set is not None:
             criterion = next((c for c in criteria_set.criteria if c["number"] == number), None)
-        if criterion is None:
+        if criteria_set is None or criterion is None:
             errors.append(f"{ref!r}: no such published criterion.")
             continue
         resolved.append(

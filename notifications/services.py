@@ -17,6 +17,7 @@ import hashlib
 import io
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -96,9 +97,7 @@ def _queue_delivery(notice_ids: list[int]) -> None:
     from notifications.tasks import notice_deliver as task
 
     for notice_id in notice_ids:
-        transaction.on_commit(
-            lambda notice_id=notice_id: task.delay(notice_id=notice_id), robust=True
-        )
+        transaction.on_commit(partial(task.delay, notice_id=notice_id), robust=True)
 
 
 def notices_for_event(event: DomainEvent) -> list[Notice]:
@@ -286,7 +285,8 @@ def _letter_store(
         with transaction.atomic():
             letter.save()
     except IntegrityError:
-        letter.file.storage.delete(letter.file.name)
+        if letter.file.name:
+            letter.file.storage.delete(letter.file.name)
         existing = Letter.objects.filter(notice=notice, version=version).first()
         if existing is None:
             raise

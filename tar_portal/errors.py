@@ -74,7 +74,7 @@ class DomainError(Exception):
         return {"code": str(self.code), "message": self.message, "fields": self.fields}
 
 
-def invalid(message: str, **fields: str | list[str]) -> DomainError:
+def invalid(message: str, /, **fields: str | list[str]) -> DomainError:
     """Shortcut for a 400 naming the fields at fault."""
     normalised = {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
     return DomainError(ErrorCode.INVALID, message, fields=normalised)

@@ -25,7 +25,7 @@ from tar_portal.errors import DomainError, ErrorCode, invalid
 
 logger = logging.getLogger(__name__)
 
-_FILER_BY_ROLE = {
+_FILER_BY_ROLE: dict[str, str] = {
     Role.MEMBER: AppealFiler.MEMBER,
     Role.PROVIDER: AppealFiler.PROVIDER,
     Role.MEMBER_SERVICES: AppealFiler.MEMBER_SERVICES,

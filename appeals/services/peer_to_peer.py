@@ -94,7 +94,11 @@ def peer_to_peer_schedule(
         chosen = physician_id
         if chosen is None and user.role == Role.PHYSICIAN:
             chosen = user.pk
-        physician = User.objects.filter(pk=chosen, role=Role.PHYSICIAN, is_active=True).first()
+        physician = (
+            User.objects.filter(pk=chosen, role=Role.PHYSICIAN, is_active=True).first()
+            if chosen is not None
+            else None
+        )
         if physician is None:
             raise invalid("Name the physician reviewer.", physician="No such physician.")
         if scheduled_at <= now:

@@ -45,7 +45,7 @@ class Redetermination:
     line_decisions: list[LineDecision]
 
 
-_TAR_ACTIONS = {
+_TAR_ACTIONS: dict[str, dict[str, str]] = {
     "appeal": {
         AppealOutcome.OVERTURNED: Action.APPEAL_OVERTURN,
         AppealOutcome.PARTIALLY_OVERTURNED: Action.APPEAL_PARTIAL,
@@ -120,7 +120,7 @@ def tar_redetermine(
     def apply(tar: Tar) -> dict[str, Any]:
         if change.outcome == AppealOutcome.OVERTURNED:
             line_outcomes = apply_line_decisions(tar=tar, outcome=TarStatus.APPROVED, decisions=[])
-            outcome = LineOutcome.APPROVED
+            outcome: str = LineOutcome.APPROVED
         elif change.outcome == AppealOutcome.PARTIALLY_OVERTURNED:
             line_outcomes = apply_line_decisions(
                 tar=tar, outcome=TarStatus.MODIFIED, decisions=change.line_decisions

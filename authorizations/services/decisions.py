@@ -197,12 +197,13 @@ def apply_line_decisions(
     unknown = sorted(set(by_number) - set(lines))
     if unknown:
         raise invalid("Unknown line numbers.", lines=f"No line(s) {unknown} on this request.")
-    default = {
+    defaults: dict[str, str] = {
         TarStatus.APPROVED: LineOutcome.APPROVED,
         TarStatus.MODIFIED: LineOutcome.APPROVED,
         TarStatus.DENIED: LineOutcome.DENIED,
         TarStatus.CLOSED: LineOutcome.CLOSED,
-    }[outcome]
+    }
+    default = defaults[outcome]
     results: list[dict[str, Any]] = []
     errors: dict[str, list[str]] = {}
     for number, line in sorted(lines.items()):

@@ -133,6 +133,7 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis when REDIS_URL is set; otherwise a file-system broker under var/ so the
 # demo runs on a fresh machine with no services.
 REDIS_URL = env_str("REDIS_URL", "")
+CELERY_RESULT_BACKEND: str | None
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL

@@ -15,6 +15,7 @@ from authorizations.models import DomainEvent, EventKind, HistoryEntry, Tar
 from authorizations.selectors import tar_scope_q, tar_visible_to
 from authorizations.transitions import TAR, Action
 from authorizations.workflow import available_actions
+from tar_portal.errors import DomainError, ErrorCode
 from tests.factories import ESI_MEETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,3 +228,14 @@ def test_every_machine_names_its_history_and_event_from_the_enums():
         for transition in machine.transitions:
             assert transition.history in HistoryAction.values, (machine.name, transition)
             assert transition.event in EventKind.values, (machine.name, transition)
+
+
+def test_pending_without_saying_what_is_needed_is_a_400_not_a_500(submit, world):
+    """`invalid(message, message=...)` once clashed with its own parameter (a TypeError, so a
+    500 from every caller that skips the API serializer: the portal, intake)."""
+    tar_id = submit()
+    with pytest.raises(DomainError) as excinfo:
+        services.tar_request_info(tar_id=tar_id, user=world.users["nurse"], message="  ")
+    assert excinfo.value.code == ErrorCode.INVALID
+    assert excinfo.value.fields == {"message": ["This field is required."]}
+    assert Tar.objects.get(pk=tar_id).status == "submitted"
