@@ -1,18 +1,25 @@
 """Publish the shipped criteria sets, version 2026.1. Later versions come in their own
-migrations; this one only ever inserts 2026.1 rows that are missing."""
+migrations; this one only ever inserts 2026.1 rows that are missing.
 
+It publishes a frozen copy of 2026.1 (published_2026_1.json beside it), not the live catalogue:
+a migration must do the same thing whenever it runs, and a published version never changes
+(tests/criteria/test_catalog.py checks the catalogue still ships exactly this copy)."""
+
+import json
 from datetime import date
+from pathlib import Path
 
 from django.db import migrations
 
 VERSION = "2026.1"
 
 
-def publish(apps, schema_editor):
-    from criteria.catalog import SHIPPED_SETS
+FROZEN = Path(__file__).with_name("published_2026_1.json")
 
+
+def publish(apps, schema_editor):
     CriteriaSet = apps.get_model("criteria", "CriteriaSet")
-    for set_def in SHIPPED_SETS:
+    for set_def in json.loads(FROZEN.read_text(encoding="utf-8")):
         if set_def["version"] != VERSION:
             continue
         CriteriaSet.objects.get_or_create(

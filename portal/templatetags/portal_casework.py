@@ -12,7 +12,6 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from authorizations.models import HistoryAction
 from portal import presentation
 from portal.templatetags.portal import pacific
 
@@ -74,13 +73,3 @@ def pacific_iso(value: str) -> str:
     except ValueError:
         parsed = None
     return pacific(parsed) if parsed is not None else str(value or "")
-
-
-@register.filter
-def history_action(entry) -> str:
-    """A history row's action in words, the appeal, talk and IMR actions included (they are
-    written to the TAR's history with their own stable codes)."""
-    label = entry.get_action_display()
-    if label == entry.action and entry.action in HistoryAction.values:
-        return HistoryAction(entry.action).label
-    return label

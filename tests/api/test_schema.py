@@ -188,3 +188,28 @@ def test_docs_name_no_external_host(docs_html):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", docs_html)
     for cdn in ("unpkg.com", "jsdelivr", "cdnjs", "googleapis"):
         assert cdn not in docs_html
+
+
+def _enum_with(schema: dict, value: str) -> list[str]:
+    """The schema component enums that list `value`."""
+    return [
+        name
+        for name, component in schema["components"]["schemas"].items()
+        if value in (component.get("enum") or [])
+    ]
+
+
+def test_the_history_action_enum_is_the_one_vocabulary(schema):
+    """One HistoryAction for every record: the request's actions and the appeal, talk and IMR
+    ones are listed together, as stored."""
+    from authorizations.models import HistoryAction
+
+    (name,) = _enum_with(schema, "appeal_filed")
+    assert set(schema["components"]["schemas"][name]["enum"]) == set(HistoryAction.values)
+    assert "decided" in schema["components"]["schemas"][name]["enum"]
+
+
+def test_detail_responses_list_the_actions_on_offer(schema):
+    components = schema["components"]["schemas"]
+    for component in ("TarDetailOutput", "AppealDetailOutput", "ImrDetailOutput"):
+        assert "actions" in components[component]["properties"], component

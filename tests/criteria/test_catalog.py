@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import criteria.migrations
 from criteria import catalog
 from criteria.engine import CriteriaError, CriteriaErrorCode, compile_criteria_set, rule_keys
 
@@ -511,3 +513,11 @@ def test_code_ranges_are_data() -> None:
             assert set_id is None or set_id in catalog.CRITERIA_SETS
         if not entry["tar"]:
             assert entry["set"] is None
+
+
+def test_the_catalogue_still_ships_exactly_what_migration_0002_published():
+    """A published version never changes: a changed set is a new version, not an edit."""
+    frozen = Path(criteria.migrations.__file__).with_name("published_2026_1.json")
+    published = json.loads(frozen.read_text(encoding="utf-8"))
+    shipped = [s for s in catalog.SHIPPED_SETS if s["version"] == "2026.1"]
+    assert json.loads(json.dumps(shipped)) == published
