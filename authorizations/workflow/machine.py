@@ -346,24 +346,30 @@ def start(
     return record
 
 
+def _offered(machine: Machine, transition: Transition, record: Record, user: User) -> bool:
+    if transition.creates or user.role not in transition.roles:
+        return False
+    try:
+        _check_state(machine, transition, record, user)
+    except DomainError:
+        return False
+    return transition.offered is None or transition.offered(record, user)
+
+
+def is_available(machine: Machine, record: Record, user: User, action: str) -> bool:
+    """Whether this one action is on offer (a page's single button: no other checks run)."""
+    return tar_visible_to(machine.tar_of(record), user) and _offered(
+        machine, machine[action], record, user
+    )
+
+
 def available_actions(machine: Machine, record: Record, user: User) -> list[str]:
     """The actions this user may take on this record now, in the machine's order: the same
     role, scope, guards and state checks as `perform`, plus each transition's `offered`
     authority. Reads only the record (and what `offered` reads)."""
     if not tar_visible_to(machine.tar_of(record), user):
         return []
-    possible = []
-    for transition in machine.transitions:
-        if transition.creates or user.role not in transition.roles:
-            continue
-        try:
-            _check_state(machine, transition, record, user)
-        except DomainError:
-            continue
-        if transition.offered is not None and not transition.offered(record, user):
-            continue
-        possible.append(transition.action)
-    return possible
+    return [t.action for t in machine.transitions if _offered(machine, t, record, user)]
 
 
 def can_start(machine: Machine, action: str, tar: Tar, user: User) -> bool:

@@ -11,6 +11,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PLAN_STAFF_ROLES, Role
+from appeals.machines import APPEAL, IMR, PEER_TO_PEER
+from appeals.models import Appeal, ImrCase, PeerToPeer
+from authorizations.models import Tar
+from authorizations.transitions import TAR
+from authorizations.workflow import is_available
 from portal import presentation
 from portal.views.common import tar_url_for
 
@@ -228,3 +233,14 @@ def filesize(value: int) -> str:
     if value >= 1024:
         return f"{value // 1024} KB"
     return f"{value} bytes"
+
+
+_MACHINES = {Tar: TAR, Appeal: APPEAL, PeerToPeer: PEER_TO_PEER, ImrCase: IMR}
+
+
+@register.simple_tag(takes_context=True)
+def can(context, record, action: str) -> bool:
+    """`{% can tar "claim" as may_claim %}`: whether the workflow machine offers the signed-in
+    user this action on this record now, so a page shows only controls that can succeed."""
+    user = context["request"].user
+    return is_available(_MACHINES[type(record)], record, user, action)

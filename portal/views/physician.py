@@ -8,8 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from accounts.models import Role
+from appeals.machines import IMR, ImrAction
 from authorizations import services
 from authorizations.models import Tar
+from authorizations.transitions import TAR, Action
+from authorizations.workflow import available_actions, can_start
 from portal import selectors as portal_selectors
 from portal.forms import DecisionForm, LineDecisionForm
 from portal.views.common import (
@@ -76,7 +79,12 @@ def _render(request, tar, *, form=None, line_forms=None, error=None, status=200)
             or DecisionForm(criteria_choices=choices, initial={"criteria_refs": not_met}),
             "line_forms": line_forms or _line_forms(tar),
             "error": error,
-            "can_decide": tar.is_open,
+            # A physician involved in the member's care is offered no decision (002).
+            "can_decide": bool(
+                {Action.APPROVE, Action.MODIFY, Action.DENY}
+                & set(available_actions(TAR, tar, request.user))
+            ),
+            "can_refer_imr": can_start(IMR, ImrAction.REFER, tar, request.user),
         }
     )
     return render_page(request, "portal/physician/tar.html", context, status=status)

@@ -16,6 +16,8 @@ from accounts.models import PLAN_STAFF_ROLES, Role
 from authorizations import clocks, selectors, services
 from authorizations.calendar import plan_calendar
 from authorizations.models import Tar
+from authorizations.transitions import TAR
+from authorizations.workflow import available_actions
 from criteria import catalog
 from portal import selectors as portal_selectors
 from portal.forms import (
@@ -112,12 +114,15 @@ def _render_review(
     request: HttpRequest, tar: Tar, *, status: int = 200, error=None, **forms
 ) -> HttpResponse:
     policy = _extension_policy(tar)
+    actions = available_actions(TAR, tar, request.user)
     context = case_context(request, tar)
     context.update(
         {
             "policy": policy,
             "error": error,
-            "can_act": request.user.role == Role.NURSE and tar.is_open,
+            # The workflow machine's offer: only controls that can succeed are shown.
+            "actions": actions,
+            "can_act": request.user.role == Role.NURSE and bool(actions),
             "approve_form": forms.get("approve_form") or ApproveForm(),
             "info_form": forms.get("info_form")
             or RequestInfoForm(initial={"missing_keys": _missing_answers(tar)}),
