@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from authorizations import selectors, services
+from authorizations import selectors, services, submission
 from authorizations.models import (
     Attachment,
     Channel,
@@ -38,6 +38,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
+SUBMIT_ERRORS = {**ERRORS, 422: ErrorSerializer}
 
 
 def _valid(serializer_class: type[serializers.Serializer], data) -> dict:
@@ -415,7 +416,7 @@ class TarListCreateApi(APIView):
     @extend_schema(
         request=InputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
-        responses={201: TarDetailOutput, 200: TarDetailOutput, **ERRORS},
+        responses={201: TarDetailOutput, 200: TarDetailOutput, **SUBMIT_ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
@@ -456,7 +457,9 @@ class TarListCreateApi(APIView):
             received_at=data.get("received_at") if "received_at" in request.data else None,
             channel=data.get("channel", ""),
         )
-        tar, created = services.tar_submit(
+        # Same key, different body: 422 (the service would return the first request).
+        submission.idempotency_check(user=request.user, key=key, data=tar_input)
+        tar, created = submission.tar_submit_guarded(
             user=request.user, data=tar_input, idempotency_key=key, default_channel=Channel.API
         )
         tar = selectors.tar_get(user=request.user, tar_id=tar.pk)

@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.models import Role, User
 from authorizations import services as tar_services
 from authorizations.models import Channel, Tar
+from authorizations.submission import tar_submit_guarded
 from portal.models import DraftDocument, TarDraft
 from tar_portal.errors import DomainError, ErrorCode, invalid
 
@@ -100,7 +101,7 @@ def draft_submit(*, draft: TarDraft, user: User, data: tar_services.TarInput) ->
     click or a retried post returns the first TAR instead of a second one."""
     if draft.user_id != user.pk:
         raise DomainError(ErrorCode.NOT_FOUND, "Not found.")
-    tar, created = tar_services.tar_submit(
+    tar, created = tar_submit_guarded(
         user=user,
         data=data,
         idempotency_key=f"portal-draft-{draft.pk}",

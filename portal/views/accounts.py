@@ -20,6 +20,7 @@ from accounts.services import user_login_check
 from portal.forms import LoginForm
 from portal.views.common import home_url_for
 from tar_portal.errors import DomainError, ErrorCode
+from tar_portal.throttles import LOGIN_THROTTLES, throttle_check
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -42,7 +43,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = None
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and throttle_check(request, LOGIN_THROTTLES) is not None:
+        error = _("Too many sign-in attempts in a short time. Wait a minute and try again.")
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             user = user_login_check(
                 request=request,

@@ -22,7 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
@@ -106,7 +106,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable tokens, one per client (accounts/tokens.py); `Token <key>`.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -115,6 +116,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tar_portal.pagination.Pagination",
     "PAGE_SIZE": 25,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Client addresses for the per-address throttles: REMOTE_ADDR unless this many trusted
+    # proxies sit in front (then the X-Forwarded-For entry they added). 0 never trusts a
+    # client-set X-Forwarded-For.
+    "NUM_PROXIES": env_int("TAR_NUM_PROXIES", 0),
+}
+
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("TAR_API_TOKEN_TTL_HOURS", 12)),
+    "AUTO_REFRESH": False,  # an absolute lifetime: a stolen token dies on schedule
+    "AUTH_HEADER_PREFIX": "Token",
+}
+API_TOKENS_PER_USER = env_int("TAR_API_TOKENS_PER_USER", 5)
+
+# Rate limits for member lookups and logins (tar_portal/throttles.py), per account and per
+# client address, counted in the cache below.
+TAR_THROTTLE_RATES = {
+    "member_lookup_user": env_str("TAR_THROTTLE_MEMBER_LOOKUP_USER", "30/min"),
+    "member_lookup_address": env_str("TAR_THROTTLE_MEMBER_LOOKUP_ADDRESS", "60/min"),
+    "login_username": env_str("TAR_THROTTLE_LOGIN_USERNAME", "20/min"),
+    "login_address": env_str("TAR_THROTTLE_LOGIN_ADDRESS", "60/min"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -129,12 +150,33 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# The cache holds the throttle counts: Redis when REDIS_URL is set (shared by every worker),
+# local memory otherwise (the demo, one process).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL),
+            "KEY_PREFIX": "tar",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Celery: Redis when REDIS_URL is set; otherwise a file-system broker under var/ so the
 # demo runs on a fresh machine with no services.
-REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # With acks-late a task is acknowledged when it finishes; Redis hands an unacknowledged
+    # task to another worker after the visibility timeout (kombu's default is one hour). A
+    # few minutes, so that a task whose worker died is picked up again soon; but longer than
+    # any task runs and than the longest retry countdown (notifications.tasks:
+    # retry_backoff_max 900 s), which a worker holds unacknowledged until it is due.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 1200)
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
