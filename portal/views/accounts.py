@@ -66,7 +66,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if user.role == Role.MEMBER and user.member_id:
                 # Members read their pages in their preferred written language (PRODUCT §3).
                 language = user.member.written_language
-                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    language,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                )
                 translation.activate(language)
             return response
     elif request.method == "POST":

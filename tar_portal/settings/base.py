@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "accounts",
     "members",
     "authorizations",
@@ -43,7 +44,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "accounts.middleware.StaffSessionTimeoutMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "tar_portal.headers.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "tar_portal.urls"
@@ -148,6 +151,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for choice sets that several fields share (else drf-spectacular names
+    # them by hash and warns, which `check --deploy` counts).
+    "ENUM_NAME_OVERRIDES": {
+        "TarStatusEnum": "authorizations.models.TarStatus",
+        "AudienceEnum": "notifications.models.Audience",
+        "AppealOutcomeEnum": "authorizations.appeal_models.AppealOutcome",
+        "PeerToPeerOutcomeEnum": "authorizations.appeal_models.PeerToPeerOutcome",
+    },
 }
 
 # The cache holds the throttle counts: Redis when REDIS_URL is set (shared by every worker),
@@ -216,16 +227,47 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "um-notices@tarportal.invalid")
+# Links in e-mail ("a letter is ready", notifications/mail.py) point here.
+PORTAL_BASE_URL = env_str("TAR_PORTAL_URL", "http://127.0.0.1:8000")
 
 # Login lockout (PRODUCT: lockout after repeated failures) and staff session timeout.
 LOGIN_MAX_FAILURES = env_int("TAR_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("TAR_LOGIN_LOCKOUT_MINUTES", 15)
 STAFF_SESSION_IDLE_MINUTES = env_int("TAR_STAFF_SESSION_IDLE_MINUTES", 15)
+# Providers and members (accounts/middleware.py), and every role's absolute lifetime.
+SESSION_IDLE_MINUTES = env_int("TAR_SESSION_IDLE_MINUTES", 30)
+SESSION_ABSOLUTE_HOURS = env_int("TAR_SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# CINs travel in some query strings (member lookups): never send them to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only,
+# no inline script anywhere (templates load portal/portal.js). The API docs pages relax
+# style-src for themselves only (tar_portal/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # The plan's identity as printed on letters and pages.
 PLAN_NAME = env_str("TAR_PLAN_NAME", "Golden Valley Health Plan")
