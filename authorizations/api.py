@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from authorizations import selectors, services, submission
+from authorizations.history_audience import EXTERNAL_ROLES, history_for_audience
 from authorizations.models import (
     Attachment,
     Channel,
@@ -495,13 +496,30 @@ class HistoryOutput(serializers.ModelSerializer):
         ]
 
 
+class AudienceHistoryOutput(serializers.Serializer):
+    """The history as providers and members see it (authorizations.history_audience)."""
+
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    status_label = serializers.CharField()
+    reason = serializers.CharField()
+    detail = serializers.DictField()
+
+
 class TarHistoryApi(APIView):
     @extend_schema(responses={200: HistoryOutput(many=True), **ERRORS})
     def get(self, request: Request, tar_id: int) -> Response:
         tar = selectors.tar_get(user=request.user, tar_id=tar_id)
-        return Response(
-            HistoryOutput(selectors.tar_history(user=request.user, tar=tar), many=True).data
-        )
+        entries = selectors.tar_history(user=request.user, tar=tar)
+        if request.user.role in EXTERNAL_ROLES:
+            # No internal notes for providers and members (PRODUCT §2).
+            rows = history_for_audience(role=request.user.role, entries=entries)
+            return Response(AudienceHistoryOutput(rows, many=True).data)
+        return Response(HistoryOutput(entries, many=True).data)
 
 
 def _tar_response(request: Request, tar: Tar, status: int = 200) -> Response:

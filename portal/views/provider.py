@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from authorizations import clocks, selectors, services
 from authorizations.calendar import plan_calendar
+from authorizations.history_audience import history_for_audience
 from authorizations.member_lookup import LOOKUP_NO_MATCH
 from authorizations.models import OrganizationKind, Tar
 from portal import drafts
@@ -405,7 +406,10 @@ def _render_tar(request: HttpRequest, tar: Tar, status: int = 200, **forms) -> H
             "open_request": open_request,
             "respond_form": respond_form,
             "document_form": forms.get("document_form") or DocumentForm(),
-            "history": selectors.tar_history(user=request.user, tar=tar),
+            # Internal notes and staff reads left out, in plain words (PRODUCT §2).
+            "history": history_for_audience(
+                role=request.user.role, entries=selectors.tar_history(user=request.user, tar=tar)
+            ),
             "notices": portal_selectors.notice_list(user=request.user, tar=tar),
             "letters": letters,
             "error": forms.get("error"),
