@@ -61,7 +61,8 @@ def draft_document_add(
         limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
         raise invalid("The file is too large.", file=f"At most {limit} MB per file.")
     upload.seek(0)
-    if tar_services.sniff_content_type(upload.read(8192)) is None:
+    content_type = tar_services.sniff_content_type(upload.read(8192))
+    if content_type is None:
         raise invalid(
             "Unsupported file type.",
             file="Upload a PDF, PNG, JPEG or TIFF file (checked by its content, not its name).",
@@ -73,8 +74,10 @@ def draft_document_add(
         size=upload.size,
         description=(description or "")[:200],
     )
-    # The stored name is ours; the client's name is only shown.
-    document.file.save(f"draft-{draft.pk}.bin", upload, save=False)
+    # The stored name is ours, its extension the one of the sniffed type; the client's name
+    # is only shown.
+    extension = tar_services.ALLOWED_ATTACHMENT_TYPES[content_type]
+    document.file.save(f"draft-{draft.pk}.{extension}", upload, save=False)
     document.save()
     draft.save(update_fields=["updated_at"])
     return document

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Control characters, JSON size and depth, JSON 404/405 under /api/ (one place).
+    "tar_portal.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +107,11 @@ STORAGES = {
 PRIVATE_STORAGE_ROOT = Path(env_str("TAR_PRIVATE_STORAGE", str(VAR_DIR / "private")))
 ATTACHMENT_MAX_BYTES = env_int("TAR_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+# tar_portal/input_guard.py: JSON bodies are small (a TAR is a few kB); any body fits one
+# attachment plus its form.
+TAR_JSON_MAX_BYTES = env_int("TAR_JSON_MAX_BYTES", 1024 * 1024)
+TAR_JSON_MAX_DEPTH = env_int("TAR_JSON_MAX_DEPTH", 20)
+TAR_REQUEST_MAX_BYTES = ATTACHMENT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
