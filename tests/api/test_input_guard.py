@@ -14,6 +14,7 @@ from django.test import Client
 
 from authorizations.models import Attachment, Tar
 from portal.models import DraftDocument
+from tar_portal.input_guard import CONTROL_MESSAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +51,11 @@ def test_control_characters_in_the_path(api):
 def test_control_characters_in_a_nested_json_field(api, tar_payload, char):
     body = tar_payload()
     body["lines"][0]["code"] = f"644{char}83"
+    body["servicing_facility"] = f"Redwood{char} ASC"
     response = api("provider").post("/api/v1/tars/", body, format="json")
-    _refused(response, "lines[0].code")
+    refused = _refused(response, "lines[0].code")
+    assert refused["fields"]["lines[0].code"] == [CONTROL_MESSAGE]
+    assert refused["fields"]["servicing_facility"] == [CONTROL_MESSAGE]
     assert Tar.objects.count() == 0
 
 
@@ -100,6 +104,7 @@ def test_portal_forms_refuse_control_characters_too(world):
     response = client.post("/accounts/login/", {"username": "nurse\x00", "password": "x"})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+    assert b"characters that are not allowed" in response.content
 
 
 def test_json_nesting_depth_is_capped(api):
