@@ -1,19 +1,22 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import user_login_check
+from accounts.tokens import token_issue
+from tar_portal.throttles import LOGIN_THROTTLES
 
 
 class TokenApi(APIView):
-    """POST username and password → {"token"}. Locked accounts get 429."""
+    """POST username and password → {"token", "expiry"}: a new token for this client, valid
+    until `expiry` (accounts.tokens). Locked accounts and too many attempts get 429."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = LOGIN_THROTTLES
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -27,6 +30,7 @@ class TokenApi(APIView):
             ref_name = "Token"
 
         token = serializers.CharField()
+        expiry = serializers.DateTimeField(allow_null=True)
         role = serializers.CharField()
         username = serializers.CharField()
 
@@ -39,5 +43,12 @@ class TokenApi(APIView):
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "role": user.role, "username": user.username})
+        key, expiry = token_issue(user=user)
+        return Response(
+            {
+                "token": key,
+                "expiry": serializers.DateTimeField().to_representation(expiry) if expiry else None,
+                "role": user.role,
+                "username": user.username,
+            }
+        )

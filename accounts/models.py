@@ -65,6 +65,16 @@ class User(AbstractUser):
             ),
         ]
 
+    def save(self, *args, **kwargs):
+        # set_password() leaves the new raw password in _password until the save; a hash
+        # upgrade at login clears it first, so only a real change revokes the API tokens.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.tokens import tokens_revoke_all
+
+            tokens_revoke_all(user=self)
+
     @property
     def is_plan_staff(self) -> bool:
         return self.role in PLAN_STAFF_ROLES

@@ -22,6 +22,10 @@ def user_record_failed_login(*, user: User) -> None:
     if user.failed_login_count >= settings.LOGIN_MAX_FAILURES:
         until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
         User.objects.filter(pk=user.pk).update(locked_until=until, failed_login_count=0)
+        # Someone is guessing this account's password: sign its API clients out too.
+        from accounts.tokens import tokens_revoke_all
+
+        tokens_revoke_all(user=user)
 
 
 def user_record_successful_login(*, user: User) -> None:
@@ -29,14 +33,47 @@ def user_record_successful_login(*, user: User) -> None:
         User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
 
 
+def _unknown_key(username: str) -> str:
+    return f"login-unknown:{username.strip().lower()[:150]}"
+
+
+def _unknown_username_locked(username: str, *, failed: bool) -> bool:
+    """A username with no account is counted and "locked" like a real one, in the cache, so
+    that the answer after five tries does not tell which usernames exist. The lock time is
+    stored as a value (not only as the key's expiry) so that it follows timezone.now()."""
+    from django.core.cache import cache
+
+    key = _unknown_key(username)
+    now = timezone.now()
+    state = cache.get(key) or {"count": 0, "locked_until": None}
+    if state["locked_until"] is not None and state["locked_until"] > now:
+        return True
+    if state["locked_until"] is not None:
+        state = {"count": 0, "locked_until": None}  # the lock expired: count again
+    if failed:
+        state["count"] += 1
+        if state["count"] >= settings.LOGIN_MAX_FAILURES:
+            state = {
+                "count": 0,
+                "locked_until": now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES),
+            }
+        cache.set(key, state, timeout=(settings.LOGIN_LOCKOUT_MINUTES + 60) * 60)
+    return state["locked_until"] is not None
+
+
 def user_login_check(*, request, username: str, password: str) -> User:
-    """Authenticate through the lockout backend; a locked account gets its own error."""
+    """Authenticate through the lockout backend; a locked account gets its own error, and so
+    does a username without an account after as many tries (no oracle)."""
 
     user = authenticate(request, username=username, password=password)
     if user is not None:
         return user
     candidate = User.objects.filter(username=username).first()
-    if candidate is not None and user_is_locked(user=candidate):
+    if candidate is not None:
+        locked = user_is_locked(user=candidate)
+    else:
+        locked = _unknown_username_locked(username, failed=True)
+    if locked:
         raise DomainError(
             ErrorCode.LOCKED,
             "Too many failed attempts: this account is locked for "

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
-from authorizations import selectors, services
+from authorizations import selectors, services, submission
+from authorizations.history_audience import EXTERNAL_ROLES, history_for_audience
 from authorizations.models import (
     Attachment,
     Channel,
@@ -46,6 +47,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
+SUBMIT_ERRORS = {**ERRORS, 422: ErrorSerializer}
 
 
 def valid_input(
@@ -445,7 +447,7 @@ class TarListCreateApi(APIView):
     @extend_schema(
         request=InputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
-        responses={201: TarDetailOutput, 200: TarDetailOutput, **ERRORS},
+        responses={201: TarDetailOutput, 200: TarDetailOutput, **SUBMIT_ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = valid_input(self.InputSerializer, request.data)
@@ -486,7 +488,9 @@ class TarListCreateApi(APIView):
             received_at=data.get("received_at") if "received_at" in request.data else None,
             channel=data.get("channel", ""),
         )
-        tar, created = services.tar_submit(
+        # Same key, different body: 422 (the service would return the first request).
+        submission.idempotency_check(user=request.user, key=key, data=tar_input)
+        tar, created = submission.tar_submit_guarded(
             user=request.user, data=tar_input, idempotency_key=key, default_channel=Channel.API
         )
         tar = selectors.tar_get(user=request.user, tar_id=tar.pk)
@@ -522,13 +526,30 @@ class HistoryOutput(serializers.ModelSerializer):
         ]
 
 
+class AudienceHistoryOutput(serializers.Serializer):
+    """The history as providers and members see it (authorizations.history_audience)."""
+
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    status_label = serializers.CharField()
+    reason = serializers.CharField()
+    detail = serializers.DictField()
+
+
 class TarHistoryApi(APIView):
     @extend_schema(responses={200: HistoryOutput(many=True), **ERRORS})
     def get(self, request: Request, tar_id: int) -> Response:
         tar = selectors.tar_get(user=request.user, tar_id=tar_id)
-        return Response(
-            HistoryOutput(selectors.tar_history(user=request.user, tar=tar), many=True).data
-        )
+        entries = selectors.tar_history(user=request.user, tar=tar)
+        if request.user.role in EXTERNAL_ROLES:
+            # No internal notes for providers and members (PRODUCT §2).
+            rows = history_for_audience(role=request.user.role, entries=entries)
+            return Response(AudienceHistoryOutput(rows, many=True).data)
+        return Response(HistoryOutput(entries, many=True).data)
 
 
 def _tar_response(request: Request, tar: Tar, status: int = 200) -> Response:

@@ -5,12 +5,13 @@ from functools import lru_cache
 from authorizations.clocks import BusinessCalendar
 from authorizations.models import CalendarAdjustment, CalendarAdjustmentKind
 
-_YEARS = range(2020, 2041)
+# The years the business calendar knows; a clock outside them cannot be computed.
+SUPPORTED_YEARS = range(2020, 2041)
 
 
 @lru_cache(maxsize=8)
 def _calendar_for(added: tuple, removed: tuple) -> BusinessCalendar:
-    return BusinessCalendar.california(years=_YEARS, added=added, removed=removed)
+    return BusinessCalendar.california(years=SUPPORTED_YEARS, added=added, removed=removed)
 
 
 def plan_calendar() -> BusinessCalendar:

@@ -6,8 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authorizations import clocks
-from authorizations.calendar import plan_calendar
+from authorizations.calendar import SUPPORTED_YEARS, plan_calendar
 from authorizations.models import RequestType, Urgency
+from tar_portal.errors import invalid
+
+_YEARS_TEXT = f"between {SUPPORTED_YEARS[0]} and {SUPPORTED_YEARS[-1]}"
 
 
 class ClockPreviewApi(APIView):
@@ -18,6 +21,12 @@ class ClockPreviewApi(APIView):
         received_at = serializers.DateTimeField(required=False)
         request_type = serializers.ChoiceField(choices=RequestType.choices)
         urgency = serializers.ChoiceField(choices=Urgency.choices)
+
+        def validate_received_at(self, value):
+            # The business calendar covers SUPPORTED_YEARS only: a 400, not a 500, outside.
+            if value is not None and value.year not in SUPPORTED_YEARS:
+                raise serializers.ValidationError(f"Use a date {_YEARS_TEXT}.")
+            return value
 
     class OutputSerializer(serializers.Serializer):
         received_at = serializers.DateTimeField()
@@ -50,12 +59,19 @@ class ClockPreviewApi(APIView):
             "urgency": data["urgency"],
             "calendar": calendar,
         }
-        deadline = clocks.decision_deadline(**kwargs)
-        # Before a decision exists the provider notice is due by the rule that will apply;
-        # for routine requests that is 24 hours after the (future) decision.
-        notice = clocks.provider_notice_deadline(**kwargs, decided_at=None)
+        try:
+            deadline = clocks.decision_deadline(**kwargs)
+            # Before a decision exists the provider notice is due by the rule that will apply;
+            # for routine requests that is 24 hours after the (future) decision.
+            notice = clocks.provider_notice_deadline(**kwargs, decided_at=None)
+            policy = clocks.extension_policy(**kwargs)
+        except clocks.ClockError as exc:
+            # A deadline that would fall past the calendar's last year (late in 2040).
+            raise invalid(
+                "The clock cannot be computed for this date.",
+                received_at=f"Use a date {_YEARS_TEXT}.",
+            ) from exc
         routine_rule = clocks.Rule.PROVIDER_NOTICE_24_HOURS_AFTER_DECISION
-        policy = clocks.extension_policy(**kwargs)
         return Response(
             self.OutputSerializer(
                 {

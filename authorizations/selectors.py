@@ -230,31 +230,25 @@ def member_scope_q(user: User) -> Q | None:
     if user.role == Role.MEMBER and user.member_id:
         return Q(pk=user.member_id)
     if user.role == Role.PROVIDER and user.organization_id:
-        org = user.organization_id
-        # Members this office already cares for: its PCP panel, referrals to or from it,
-        # requests it made or services.
-        return (
-            Q(pcp__organization_id=org)
-            | Q(referrals__to_organization_id=org)
-            | Q(referrals__referring_organization_id=org)
-            | Q(tars__requesting_organization_id=org)
-            | Q(tars__servicing_organization_id=org)
-        )
+        # Members this office has a relationship with (authorizations.member_lookup): its PCP
+        # panel, a valid referral to it, or one of its requests that plan staff acted on. A
+        # bare submission is not enough, or submitting would open the member's record.
+        from authorizations.member_lookup import relationship_q
+
+        return relationship_q(user.organization_id)
     return None
 
 
-def member_get(*, user: User, cin: str, date_of_birth=None) -> Member:
-    """Look a member up by CIN. Providers see members their office cares for; any other
-    member only when they also give the matching date of birth (an eligibility check, as
-    the State's eligibility line works), which returns the same record."""
+def member_get(*, user: User, cin: str) -> Member:
+    """A member the caller may see, by CIN; anything else is the same 404 as an unknown CIN.
+    Providers who do not yet care for a member look them up with the CIN and the date of
+    birth instead (authorizations.member_lookup), and see eligibility only."""
     scope = member_scope_q(user)
     if scope is None:
         raise _not_found()
     base = Member.objects.select_related("pcp__organization").prefetch_related("eligibility_spans")
     cin = (cin or "").strip().upper()
     member = base.filter(pk__in=Member.objects.filter(scope).values("pk")).filter(cin=cin).first()
-    if member is None and user.role == Role.PROVIDER and date_of_birth is not None:
-        member = base.filter(cin=cin, date_of_birth=date_of_birth).first()
     if member is None:
         raise _not_found()
     return member

@@ -95,3 +95,47 @@ class EligibilitySpan(models.Model):
 
     def covers(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+class LookupOutcome(models.TextChoices):
+    RELATED = "related", "Found; the office cares for the member"  # demographics shown
+    ELIGIBILITY_ONLY = "eligibility_only", "Found; eligibility only"  # no relationship
+    NOT_FOUND = "not_found", "No member with this CIN and date of birth"
+
+
+class MemberLookup(models.Model):
+    """Append-only audit of every member lookup by a provider user (who, when, from where,
+    what they typed, what they were shown). A failed lookup is recorded too: that is how
+    someone trying CINs one after another shows up (issue 12)."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="member_lookups"
+    )
+    organization = models.ForeignKey(
+        "authorizations.ProviderOrganization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="lookups"
+    )
+    cin = models.CharField("CIN as typed (normalised)", max_length=20)
+    date_of_birth = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=LookupOutcome.choices)
+    channel = models.CharField(max_length=10)  # "api" or "portal"
+    address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["user", "at"], name="member_lookup_user_idx")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Lookup audit rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Lookup audit rows are append-only.")

@@ -20,9 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -36,6 +34,7 @@ from authorizations.services import history_record
 from authorizations.workflow import SYSTEM
 from notifications.context import LetterContext
 from notifications.letter_contexts import build_context
+from notifications.mail import letter_ready_email
 from notifications.models import (
     NOTICE_TRANSITIONS,
     Audience,
@@ -365,9 +364,9 @@ def _provider_addresses(tar: Tar) -> list[str]:
 
 
 def _letter_email(letter: Letter) -> str:
-    """E-mail a provider letter to each office on the request, once per address (Delivery is
-    unique per letter and recipient, so a retry resends only what failed). The message names
-    the request number only; the PHI is in the attached letter."""
+    """E-mail each office on the request that a provider letter is ready, once per address
+    (Delivery is unique per letter and recipient, so a retry resends only what failed). The
+    message names the request number only and links to the letter behind login."""
     tar = Tar.objects.select_related("requesting_organization", "servicing_organization").get(
         pk=letter.tar_id
     )
@@ -385,23 +384,11 @@ def _letter_email(letter: Letter) -> str:
             "recipient", flat=True
         )
     )
-    kind_label = NoticeKind(letter.kind).label
-    with letter.file.open("rb") as handle:
-        pdf = handle.read()
     for address in addresses:
         if address in done:
             continue
-        message = EmailMessage(
-            subject=f"{settings.PLAN_NAME}: {kind_label} notice for {tar.number}",
-            body=(
-                f"A {kind_label.lower()} notice for request {tar.number} is attached and is in "
-                "your portal inbox. Please do not reply to this message; call Utilization "
-                f"Management at {settings.PLAN_UM_PHONE} with questions."
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[address],
-        )
-        message.attach(letter.filename, pdf, "application/pdf")
+        # No PHI in mail: a link to the letter behind login, no attachment (issue 12).
+        message = letter_ready_email(letter=letter, tar_number=tar.number, to=address)
         message.send(fail_silently=False)
         Delivery.objects.get_or_create(
             letter=letter, channel=DeliveryChannel.EMAIL, recipient=address

@@ -12,11 +12,13 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from accounts.models import User
 from authorizations import selectors
+from authorizations.member_lookup import LookupResult, provider_member_lookup
 from authorizations.services import LineInput, TarInput
 from criteria.coverage import Coverage, CoverageStatus, MemberFacts, coverage_requirement
 from criteria.engine import CriteriaError
@@ -81,31 +83,43 @@ def stored_lines(draft: TarDraft) -> list[dict[str, Any]]:
 
 
 def find_member(user: User, draft: TarDraft) -> Member | None:
-    """The member the draft names, looked up as the provider may (CIN + date of birth)."""
+    """The member the draft names, once the provider has looked them up (CIN + date of
+    birth) and only if the office cares for them (authorizations.member_lookup): the later
+    steps show the member's record, which an eligibility-only lookup does not open."""
     form = MemberLookupForm(bind_data(stored(draft, "member")))
     if not form.is_valid():
         return None
-    return lookup_member(user, form.cleaned_data["cin"], form.cleaned_data["date_of_birth"])
-
-
-def lookup_member(user: User, cin: str, date_of_birth: date) -> Member | None:
-    """The member with this CIN whom the provider may look up, and only if the date of birth
-    matches too: a mistyped CIN must not land on another member of the office's panel."""
     try:
-        member = selectors.member_get(user=user, cin=cin, date_of_birth=date_of_birth)
+        member = selectors.member_get(user=user, cin=form.cleaned_data["cin"])
     except DomainError:
         return None
-    return member if member.date_of_birth == date_of_birth else None
+    return member if member.date_of_birth == form.cleaned_data["date_of_birth"] else None
 
 
-def member_summary(member: Member) -> dict[str, Any]:
+def lookup_member(
+    user: User, cin: str, date_of_birth: date, request: HttpRequest | None = None
+) -> LookupResult | None:
+    """The provider's lookup at the member step, written to the lookup audit: the member
+    only if the CIN and the date of birth both match (a mistyped CIN must not land on
+    another member); eligibility only unless the office cares for the member."""
+    return provider_member_lookup(
+        user=user, cin=cin, date_of_birth=date_of_birth, channel="portal", request=request
+    )
+
+
+def member_summary(result: LookupResult) -> dict[str, Any]:
+    """What the draft keeps of a lookup. No name for an eligibility-only lookup."""
+    member = result.member
     today = timezone.localdate()
-    return {
+    summary: dict[str, Any] = {
         "cin": member.cin,
-        "name": member.full_name,
-        "date_of_birth": member.date_of_birth.isoformat(),
         "eligible_today": member.is_eligible_on(today),
+        "related": result.related,
     }
+    if result.related:
+        summary["name"] = member.full_name
+        summary["date_of_birth"] = member.date_of_birth.isoformat()
+    return summary
 
 
 # --- request and lines ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.models import Role, User
 from authorizations import services as tar_services
 from authorizations.models import Channel, Tar
+from authorizations.submission import tar_submit_guarded
 from portal.models import DraftDocument, TarDraft
 from tar_portal.errors import DomainError, ErrorCode, invalid
 
@@ -60,7 +61,8 @@ def draft_document_add(
         limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
         raise invalid("The file is too large.", file=f"At most {limit} MB per file.")
     upload.seek(0)
-    if tar_services.sniff_content_type(upload.read(8192)) is None:
+    content_type = tar_services.sniff_content_type(upload.read(8192))
+    if content_type is None:
         raise invalid(
             "Unsupported file type.",
             file="Upload a PDF, PNG, JPEG or TIFF file (checked by its content, not its name).",
@@ -72,8 +74,10 @@ def draft_document_add(
         size=upload.size,
         description=(description or "")[:200],
     )
-    # The stored name is ours; the client's name is only shown.
-    document.file.save(f"draft-{draft.pk}.bin", upload, save=False)
+    # The stored name is ours, its extension the one of the sniffed type; the client's name
+    # is only shown.
+    extension = tar_services.ALLOWED_ATTACHMENT_TYPES[content_type]
+    document.file.save(f"draft-{draft.pk}.{extension}", upload, save=False)
     document.save()
     draft.save(update_fields=["updated_at"])
     return document
@@ -100,7 +104,7 @@ def draft_submit(*, draft: TarDraft, user: User, data: tar_services.TarInput) ->
     click or a retried post returns the first TAR instead of a second one."""
     if draft.user_id != user.pk:
         raise DomainError(ErrorCode.NOT_FOUND, "Not found.")
-    tar, created = tar_services.tar_submit(
+    tar, created = tar_submit_guarded(
         user=user,
         data=data,
         idempotency_key=f"portal-draft-{draft.pk}",

@@ -1,5 +1,10 @@
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from accounts.api import TokenApi
 from authorizations import api as tars
@@ -8,6 +13,8 @@ from authorizations.coverage_api import CoverageRequirementsApi, CriteriaEvaluat
 from authorizations.member_api import MemberDetailApi, MemberListApi
 from criteria.api import CriteriaSetListApi, QuestionnaireApi
 from notifications import api as letters
+
+_docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
@@ -52,8 +59,18 @@ urlpatterns = [
     path("criteria/sets", CriteriaSetListApi.as_view(), name="api-criteria-sets"),
     path("criteria/questionnaire", QuestionnaireApi.as_view(), name="api-criteria-questionnaire"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The split Swagger view serves its start-up script as a file: no inline script (CSP).
+    # Both docs renderers set inline styles, allowed on these two pages only (no PHI here).
+    path(
+        "docs/",
+        _docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+    path(
+        "redoc/",
+        _docs_csp(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
 ]
 
 # Letters and criteria copies (notifications).

@@ -35,8 +35,12 @@ class ErrorCode(StrEnum):
     CLAIMED_BY_OTHER = "claimed_by_other"
     # 409: a regulatory cap forbids it (extension count or date)
     CLOCK_RULE = "clock_rule"
+    # 422: an Idempotency-Key this caller already used for a different request body
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     # 429: too many attempts (login lockout)
     LOCKED = "locked"
+    # 429: too many requests in a short time (member lookups, logins; tar_portal.throttles)
+    THROTTLED = "throttled"
 
 
 _STATUS = {
@@ -49,7 +53,9 @@ _STATUS = {
     ErrorCode.INVALID_TRANSITION: status.HTTP_409_CONFLICT,
     ErrorCode.CLAIMED_BY_OTHER: status.HTTP_409_CONFLICT,
     ErrorCode.CLOCK_RULE: status.HTTP_409_CONFLICT,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_422_UNPROCESSABLE_ENTITY,
     ErrorCode.LOCKED: status.HTTP_429_TOO_MANY_REQUESTS,
+    ErrorCode.THROTTLED: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
@@ -136,6 +142,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body = {"code": ErrorCode.PERMISSION_DENIED, "message": str(exc.detail), "fields": {}}
     elif isinstance(exc, drf_exceptions.NotFound):
         body = {"code": ErrorCode.NOT_FOUND, "message": "Not found.", "fields": {}}
+    elif isinstance(exc, drf_exceptions.Throttled):
+        body = {
+            "code": ErrorCode.THROTTLED,
+            "message": "Too many requests in a short time; try again in "
+            f"{int(exc.wait or 1)} seconds.",
+            "fields": {},
+        }
     elif isinstance(exc, drf_exceptions.ParseError):
         body = {"code": ErrorCode.INVALID, "message": str(exc.detail), "fields": {}}
     else:

@@ -7,10 +7,23 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    """The API error shape under /api/, the error page elsewhere."""
     if _wants_json(request):
-        return JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
+        return JsonResponse(
+            {"code": code, "message": message, "fields": fields or {}}, status=status
+        )
     return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+_error = error_response
 
 
 def home(request: HttpRequest) -> HttpResponse:

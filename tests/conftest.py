@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -27,6 +29,15 @@ def _record_database_vendor(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _private_storage(settings, tmp_path):
     settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Throttle counts live in the cache (Redis in tests, shared by the xdist workers): a key
+    prefix of its own gives every test fresh counts without flushing anyone else's."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 @pytest.fixture

@@ -116,6 +116,14 @@ def question_label(key: str) -> str:
 
 
 @register.filter
+def plain_status(status: str) -> str:
+    """A request's status in words for providers (never the code, e.g. `in_review`)."""
+    from authorizations.history_audience import status_label
+
+    return status_label(status)
+
+
+@register.filter
 def member_status(status: str) -> str:
     return str(presentation.MEMBER_STATUS.get(status, status))
 

@@ -20,6 +20,7 @@ from accounts.services import user_login_check
 from portal.forms import LoginForm
 from portal.views.common import home_url_for
 from tar_portal.errors import DomainError, ErrorCode
+from tar_portal.throttles import LOGIN_THROTTLES, throttle_check
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -42,7 +43,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = None
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and throttle_check(request, LOGIN_THROTTLES) is not None:
+        error = _("Too many sign-in attempts in a short time. Wait a minute and try again.")
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             user = user_login_check(
                 request=request,
@@ -62,7 +66,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if user.role == Role.MEMBER and user.member_id:
                 # Members read their pages in their preferred written language (PRODUCT §3).
                 language = user.member.written_language
-                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    language,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                )
                 translation.activate(language)
             return response
     elif request.method == "POST":

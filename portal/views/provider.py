@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from authorizations import clocks, selectors, services
 from authorizations.calendar import plan_calendar
+from authorizations.history_audience import history_for_audience
+from authorizations.member_lookup import LOOKUP_NO_MATCH
 from authorizations.models import OrganizationKind, Tar
 from portal import drafts
 from portal import selectors as portal_selectors
@@ -37,6 +39,7 @@ from portal.views.common import (
     tar_or_404,
 )
 from tar_portal.errors import DomainError
+from tar_portal.throttles import MEMBER_LOOKUP_THROTTLES, throttle_check
 
 provider_only = role_required(Role.PROVIDER)
 
@@ -123,23 +126,30 @@ def _step_member(request: HttpRequest, draft: TarDraft) -> HttpResponse:
         portal_services.draft_update(draft=draft, member=drafts.raw_values(form, request.POST))
         if _is_autosave(request):
             return HttpResponse(status=204)
-        member = None
+        result = None
         if form.is_valid():
-            member = drafts.lookup_member(
-                request.user, form.cleaned_data["cin"], form.cleaned_data["date_of_birth"]
-            )
-            if member is None:
-                form.add_error(
-                    None,
-                    "No member with this CIN and date of birth. Check both against the "
-                    "member's Medi-Cal card.",
+            if throttle_check(request, MEMBER_LOOKUP_THROTTLES) is not None:
+                return render_page(
+                    request,
+                    "portal/provider/draft_member.html",
+                    _step_context(draft, "member", form=form, throttled=True),
+                    status=429,
                 )
+            result = drafts.lookup_member(
+                request.user,
+                form.cleaned_data["cin"],
+                form.cleaned_data["date_of_birth"],
+                request=request,
+            )
+            if result is None:
+                form.add_error(None, LOOKUP_NO_MATCH)
         portal_services.draft_update(
-            draft=draft, member_found=drafts.member_summary(member) if member else None
+            draft=draft, member_found=drafts.member_summary(result) if result else None
         )
+        member = result.member if result is not None and result.related else None
         if member is not None and request.POST.get("action") == "continue":
             return redirect("portal:draft-step", draft_id=draft.pk, step="request")
-        status = 200 if member is not None else 400
+        status = 200 if result is not None else 400
         return render_page(
             request,
             "portal/provider/draft_member.html",
@@ -396,7 +406,10 @@ def _render_tar(request: HttpRequest, tar: Tar, status: int = 200, **forms) -> H
             "open_request": open_request,
             "respond_form": respond_form,
             "document_form": forms.get("document_form") or DocumentForm(),
-            "history": selectors.tar_history(user=request.user, tar=tar),
+            # Internal notes and staff reads left out, in plain words (PRODUCT §2).
+            "history": history_for_audience(
+                role=request.user.role, entries=selectors.tar_history(user=request.user, tar=tar)
+            ),
             "notices": portal_selectors.notice_list(user=request.user, tar=tar),
             "letters": letters,
             "error": forms.get("error"),

@@ -22,9 +22,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "accounts",
     "members",
     "authorizations",
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Control characters, JSON size and depth, JSON 404/405 under /api/ (one place).
+    "tar_portal.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,7 +47,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "accounts.middleware.StaffSessionTimeoutMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "tar_portal.headers.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "tar_portal.urls"
@@ -103,11 +108,17 @@ STORAGES = {
 PRIVATE_STORAGE_ROOT = Path(env_str("TAR_PRIVATE_STORAGE", str(VAR_DIR / "private")))
 ATTACHMENT_MAX_BYTES = env_int("TAR_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+# tar_portal/input_guard.py: JSON bodies are small (a TAR is a few kB); any body fits one
+# attachment plus its form.
+TAR_JSON_MAX_BYTES = env_int("TAR_JSON_MAX_BYTES", 1024 * 1024)
+TAR_JSON_MAX_DEPTH = env_int("TAR_JSON_MAX_DEPTH", 20)
+TAR_REQUEST_MAX_BYTES = ATTACHMENT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable tokens, one per client (accounts/tokens.py); `Token <key>`.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -116,6 +127,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tar_portal.pagination.Pagination",
     "PAGE_SIZE": 25,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Client addresses for the per-address throttles: REMOTE_ADDR unless this many trusted
+    # proxies sit in front (then the X-Forwarded-For entry they added). 0 never trusts a
+    # client-set X-Forwarded-For.
+    "NUM_PROXIES": env_int("TAR_NUM_PROXIES", 0),
+}
+
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("TAR_API_TOKEN_TTL_HOURS", 12)),
+    "AUTO_REFRESH": False,  # an absolute lifetime: a stolen token dies on schedule
+    "AUTH_HEADER_PREFIX": "Token",
+}
+API_TOKENS_PER_USER = env_int("TAR_API_TOKENS_PER_USER", 5)
+
+# Rate limits for member lookups and logins (tar_portal/throttles.py), per account and per
+# client address, counted in the cache below.
+TAR_THROTTLE_RATES = {
+    "member_lookup_user": env_str("TAR_THROTTLE_MEMBER_LOOKUP_USER", "30/min"),
+    "member_lookup_address": env_str("TAR_THROTTLE_MEMBER_LOOKUP_ADDRESS", "60/min"),
+    "login_username": env_str("TAR_THROTTLE_LOGIN_USERNAME", "20/min"),
+    "login_address": env_str("TAR_THROTTLE_LOGIN_ADDRESS", "60/min"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -128,15 +159,47 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for choice sets that several fields share (else drf-spectacular names
+    # them by hash and warns, which `check --deploy` counts).
+    "ENUM_NAME_OVERRIDES": {
+        "TarStatusEnum": "authorizations.models.TarStatus",
+        "AudienceEnum": "notifications.models.Audience",
+        "AppealOutcomeEnum": "appeals.models.AppealOutcome",
+        "PeerToPeerOutcomeEnum": "appeals.models.PeerToPeerOutcome",
+        "AppealStatusEnum": "appeals.models.AppealStatus",
+        "PeerToPeerStatusEnum": "appeals.models.PeerToPeerStatus",
+        "ImrStatusEnum": "appeals.models.ImrStatus",
+    },
 }
+
+# The cache holds the throttle counts: Redis when REDIS_URL is set (shared by every worker),
+# local memory otherwise (the demo, one process).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL),
+            "KEY_PREFIX": "tar",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: Redis when REDIS_URL is set; otherwise a file-system broker under var/ so the
 # demo runs on a fresh machine with no services.
-REDIS_URL = env_str("REDIS_URL", "")
 CELERY_RESULT_BACKEND: str | None
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # With acks-late a task is acknowledged when it finishes; Redis hands an unacknowledged
+    # task to another worker after the visibility timeout (kombu's default is one hour). A
+    # few minutes, so that a task whose worker died is picked up again soon; but longer than
+    # any task runs and than the longest retry countdown (notifications.tasks:
+    # retry_backoff_max 900 s), which a worker holds unacknowledged until it is due.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 1200)
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -190,16 +253,47 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "um-notices@tarportal.invalid")
+# Links in e-mail ("a letter is ready", notifications/mail.py) point here.
+PORTAL_BASE_URL = env_str("TAR_PORTAL_URL", "http://127.0.0.1:8000")
 
 # Login lockout (PRODUCT: lockout after repeated failures) and staff session timeout.
 LOGIN_MAX_FAILURES = env_int("TAR_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("TAR_LOGIN_LOCKOUT_MINUTES", 15)
 STAFF_SESSION_IDLE_MINUTES = env_int("TAR_STAFF_SESSION_IDLE_MINUTES", 15)
+# Providers and members (accounts/middleware.py), and every role's absolute lifetime.
+SESSION_IDLE_MINUTES = env_int("TAR_SESSION_IDLE_MINUTES", 30)
+SESSION_ABSOLUTE_HOURS = env_int("TAR_SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# CINs travel in some query strings (member lookups): never send them to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only,
+# no inline script anywhere (templates load portal/portal.js). The API docs pages relax
+# style-src for themselves only (tar_portal/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # The plan's identity as printed on letters and pages.
 PLAN_NAME = env_str("TAR_PLAN_NAME", "Golden Valley Health Plan")

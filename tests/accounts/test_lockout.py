@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -51,12 +51,14 @@ def test_good_login_gives_a_token_that_authenticates(world):
     body = response.json()
     assert body["username"] == "nurse"
     assert body["role"] == "nurse"
-    assert body["token"] == Token.objects.get(user=world.users["nurse"]).key
+    assert body["expiry"]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
     assert client.get("/api/v1/tars/").status_code == 200
-    # The same token comes back on the next login.
-    assert _login("nurse", PASSWORD).json()["token"] == body["token"]
+    # Each login is its own client with its own token (accounts/tokens.py); both work.
+    second = _login("nurse", PASSWORD).json()["token"]
+    assert second != body["token"]
+    assert AuthToken.objects.filter(user=world.users["nurse"]).count() == 2
 
 
 def test_wrong_password_is_401_in_the_error_shape(world):
@@ -68,6 +70,17 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(world):
     unknown = _shape(_login("nobody-here", "nope"), 401, "not_authenticated")
     wrong = _shape(_login("nurse", "nope"), 401, "not_authenticated")
     assert unknown == wrong
+
+
+def test_lockout_answers_the_same_for_unknown_and_known_usernames(world):
+    """Issue 12: after five tries an unknown username is "locked" too, so the 429 does not
+    tell which usernames have an account."""
+    known = [(r.status_code, r.json()) for r in _fail("nurse", 7)]
+    unknown = [(r.status_code, r.json()) for r in _fail("nobody-here", 7)]
+    assert known == unknown
+    assert [status for status, _ in known] == [401] * 4 + [429] * 3
+    with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
+        _shape(_login("nobody-here", "nope"), 401, "not_authenticated")
 
 
 def test_missing_password_is_a_400_naming_the_field(world):
@@ -98,7 +111,7 @@ def test_the_right_password_is_refused_while_locked(world):
     _fail("nurse", 5)
     _shape(_login("nurse", PASSWORD), 429, "locked")
     _shape(_login("nurse", "still-wrong"), 429, "locked")
-    assert not Token.objects.filter(user__username="nurse").exists()
+    assert not AuthToken.objects.filter(user__username="nurse").exists()
 
 
 def test_the_lock_holds_until_it_expires(world):

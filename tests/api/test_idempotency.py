@@ -30,15 +30,29 @@ def test_same_key_twice_returns_the_first_tar(api, tar_payload):
     assert HistoryEntry.objects.filter(action="created").count() == 1
 
 
-def test_retry_with_the_same_key_returns_the_first_tar_even_if_the_body_changed(api, tar_payload):
-    """The key names the submission; a retry is never a second request."""
+def test_same_key_with_a_different_body_is_422(api, tar_payload):
+    """The key names the submission; a retry is never a second request, and reusing the key
+    for another request is a client bug, refused with its own code (issue 12)."""
     client = api("provider")
     first = _post(client, tar_payload(), "retry-2")
     second = _post(client, tar_payload(place_of_service="22"), "retry-2")
-    assert second.status_code == 200
-    assert second.json()["id"] == first.json()["id"]
-    assert second.json()["place_of_service"] == "24"
+    assert second.status_code == 422
+    body = second.json()
+    assert set(body) == {"code", "message", "fields"}
+    assert body["code"] == "idempotency_key_reused"
+    assert "Idempotency-Key" in body["fields"]
     assert Tar.objects.count() == 1
+    # The same body again is still the retry of the first.
+    again = _post(client, tar_payload(), "retry-2")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+
+
+def test_a_changed_line_is_a_different_body(api, tar_payload):
+    client = api("provider")
+    body = tar_payload()
+    _post(client, body, "retry-3")
+    body["lines"][0]["units"] = 2
+    assert _post(client, body, "retry-3").status_code == 422
 
 
 def test_different_keys_make_two_tars(api, tar_payload):

@@ -352,7 +352,17 @@ def _lookup(client, cin: str, dob: str | None = None) -> list[str]:
     return [row["cin"] for row in response.json()["results"]]
 
 
-# (persona, which of member / other_member / stranger it finds by CIN alone)
+def _full_record(client, person) -> bool | None:
+    """Provider lookups take CIN and date of birth (issue 12): True when the record comes with
+    demographics, False for eligibility only, None when nothing is found."""
+    dob = str(person.date_of_birth)
+    response = client.get("/api/v1/members/", {"cin": person.cin, "date_of_birth": dob})
+    assert response.status_code == 200, response.json()
+    rows = response.json()["results"]
+    return None if not rows else "last_name" in rows[0]
+
+
+# (persona, which of member / other_member / stranger it sees in full)
 MEMBER_LOOKUP = [
     pytest.param("provider", {"member"}, id="provider-finds-its-referred-member"),
     pytest.param("provider2", {"other_member"}, id="provider2-finds-its-referred-member"),
@@ -364,6 +374,7 @@ MEMBER_LOOKUP = [
         for p in PLAN_STAFF_AND_MANAGER
     ],
 ]
+PROVIDERS = {"provider", "provider2", "pcp"}
 
 
 @pytest.mark.parametrize(("persona", "visible"), MEMBER_LOOKUP)
@@ -371,6 +382,14 @@ def test_member_lookup_by_cin_is_scoped(api, world, stranger, persona, visible):
     people = {"member": world.member, "other_member": world.other_member, "stranger": stranger}
     client = api(persona)
     for name, person in people.items():
+        dob = {"date_of_birth": str(person.date_of_birth)}
+        if persona in PROVIDERS:
+            # Everyone is found with CIN + date of birth; only related members in full.
+            assert _full_record(client, person) is (name in visible), name
+            detail = client.get(f"/api/v1/members/{person.cin}/", dob)
+            assert detail.status_code == 200
+            assert ("last_name" in detail.json()) is (name in visible)
+            continue
         found = _lookup(client, person.cin)
         assert found == ([person.cin] if name in visible else []), name
         detail = client.get(f"/api/v1/members/{person.cin}/")
@@ -385,6 +404,11 @@ def test_member_lookup_by_cin_is_scoped(api, world, stranger, persona, visible):
 def test_member_list_is_scoped(api, world, stranger, persona, visible):
     people = {"member": world.member, "other_member": world.other_member, "stranger": stranger}
     response = api(persona).get("/api/v1/members/", {"page_size": 200})
+    if persona in PROVIDERS:
+        # Providers do not browse members: they look one up with CIN + date of birth.
+        assert response.status_code == 400
+        assert "cin" in response.json()["fields"]
+        return
     assert response.status_code == 200
     cins = {row["cin"] for row in response.json()["results"]}
     assert {people[name].cin for name in visible} <= cins
@@ -393,7 +417,7 @@ def test_member_list_is_scoped(api, world, stranger, persona, visible):
 
 def test_provider_finds_a_stranger_only_with_matching_date_of_birth(api, stranger):
     client = api("provider")
-    assert _lookup(client, stranger.cin) == []
+    assert client.get("/api/v1/members/", {"cin": stranger.cin}).status_code == 400
     assert _lookup(client, stranger.cin, "1981-05-18") == []
     assert _lookup(client, stranger.cin, "1981-05-17") == [stranger.cin]
     # Lower-case CIN is the same member.
@@ -415,7 +439,12 @@ def test_member_lookup_rejects_a_malformed_date_of_birth(api, stranger):
 
 
 def test_providers_do_not_get_member_addresses(api, world):
-    provider_row = api("provider").get("/api/v1/members/", {"cin": world.member.cin}).json()
+    dob = world.member.date_of_birth.isoformat()
+    provider_row = (
+        api("provider")
+        .get("/api/v1/members/", {"cin": world.member.cin, "date_of_birth": dob})
+        .json()
+    )
     staff_row = api("nurse").get("/api/v1/members/", {"cin": world.member.cin}).json()
     assert "address_line1" not in provider_row["results"][0]
     assert staff_row["results"][0]["address_line1"] == world.member.address_line1

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
+from authorizations.member_lookup import MEMBER_NOT_AVAILABLE
 from authorizations.models import (
     HistoryEntry,
     NumberSequence,
@@ -104,7 +105,9 @@ def _referral_for(world, member, **overrides) -> Referral:
 
 
 def test_unknown_member_cin_is_refused(api, tar_payload, refused):
-    refused(_post(api, "provider", tar_payload(member="99999999Z")), "member", "No member")
+    body = refused(_post(api, "provider", tar_payload(member="99999999Z")), "member")
+    # One message for unknown, unrelated and not eligible (no oracle; issue 12).
+    assert body["fields"]["member"] == [MEMBER_NOT_AVAILABLE]
 
 
 def test_member_not_eligible_on_the_service_date_is_refused(api, world, tar_payload, refused):
@@ -114,7 +117,7 @@ def test_member_not_eligible_on_the_service_date_is_refused(api, world, tar_payl
     )
     referral = _referral_for(world, lapsed)
     body = tar_payload(member=lapsed.cin, referral=referral.pk)
-    refused(_post(api, "provider", body), "member", "not eligible")
+    refused(_post(api, "provider", body), "member", MEMBER_NOT_AVAILABLE)
 
 
 def test_post_service_covered_only_by_a_retroactive_span_is_accepted(api, world, tar_payload):

@@ -134,7 +134,8 @@ def test_provider_copy_is_for_the_office_and_emailed(api, denied, world, run_hoo
     assert request.notice.status == "sent" and request.notice.due_rule
     [message] = mail.outbox[before:]
     assert message.to == [world.redwood.email]
-    assert message.attachments[0][2] == "application/pdf"
+    assert message.attachments == []  # a link behind login, never the letter (issue 12)
+    assert f"/provider/tars/{denied}/" in message.body
 
 
 def test_member_services_asks_for_a_spanish_member(api, submit, deny, spanish_member, run_hooks):

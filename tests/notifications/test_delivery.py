@@ -24,7 +24,12 @@ from tests.notifications.pdf import page_count
 pytestmark = pytest.mark.django_db
 
 
-def test_provider_notice_is_emailed_with_the_pdf_and_sent_on_time(submit, deny, world):
+@pytest.fixture(autouse=True)
+def _portal_url(settings):
+    settings.PORTAL_BASE_URL = "https://tar.example.org"
+
+
+def test_provider_notice_is_emailed_as_a_link_and_sent_on_time(submit, deny, world):
     tar_id = submit(answers=ESI_SHORT_CARE)
     deny(tar_id)
     notice = Notice.objects.get(tar_id=tar_id, audience="provider")
@@ -36,10 +41,13 @@ def test_provider_notice_is_emailed_with_the_pdf_and_sent_on_time(submit, deny, 
     assert message.to == [world.redwood.email]
     tar = Tar.objects.get(pk=tar_id)
     assert tar.number in message.subject
-    assert tar.member.last_name not in message.subject + message.body  # PHI only in the PDF
-    [(filename, content, mimetype)] = message.attachments
-    assert mimetype == "application/pdf" and filename.endswith(".pdf")
-    assert content == letter_pdf(letter)
+    text = message.subject + message.body
+    # No PHI in mail (issue 12): no attachment, no name, no CIN; a link behind login.
+    assert message.attachments == []
+    assert tar.member.last_name not in text and tar.member.first_name not in text
+    assert tar.member.cin not in text
+    assert f"https://tar.example.org/provider/tars/{tar_id}/" in message.body
+    assert letter.kind not in text.lower()  # not even the kind of decision
     assert Delivery.objects.filter(letter=letter, channel="email").count() == 1
     # The member's copy waits for the mail house.
     assert Notice.objects.get(tar_id=tar_id, audience="member").status == "owed"
