@@ -68,7 +68,7 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         # set_password() leaves the new raw password in _password until the save; a hash
         # upgrade at login clears it first, so only a real change revokes the API tokens.
-        password_changed = self._password is not None and self.pk is not None
+        password_changed = getattr(self, "_password", None) is not None and self.pk is not None
         super().save(*args, **kwargs)
         if password_changed:
             from accounts.tokens import tokens_revoke_all

@@ -189,6 +189,7 @@ else:
 # Celery: Redis when REDIS_URL is set; otherwise a file-system broker under var/ so the
 # demo runs on a fresh machine with no services.
 CELERY_RESULT_BACKEND: str | None
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL

@@ -44,7 +44,9 @@ def check_accessibility(page: Page, axe_js: Path) -> None:
     has a label."""
     unlabelled = page.evaluate(_UNLABELLED_FIELDS_JS)
     assert unlabelled == [], f"{page.url}: fields without a label: {unlabelled}"
-    page.add_script_tag(path=str(axe_js))
+    # Evaluated through the DevTools protocol, not injected as a <script>: the portal's CSP
+    # (no inline script) stays on while the checker runs.
+    page.evaluate("source => { (0, eval)(source); }", axe_js.read_text(encoding="utf-8"))
     results = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
         WCAG_TAGS,

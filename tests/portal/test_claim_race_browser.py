@@ -27,6 +27,11 @@ def test_two_nurses_cannot_work_the_same_request(
             page.set_default_timeout(15_000)
         sign_in(first, base, "nurse")
         sign_in(second, base, "nurse2")
+        # Each nurse also has the request's page open from before the race (a stale page).
+        stale = [context.new_page() for context in (first_context, second_context)]
+        for page in stale:
+            page.set_default_timeout(15_000)
+            page.goto(f"{base}/review/tars/{tar_id}/")
         rows = [page.get_by_role("row").filter(has_text=number) for page in (first, second)]
         buttons = [row.get_by_role("button", name=re.compile("Claim")) for row in rows]
         for button in buttons:
@@ -51,12 +56,16 @@ def test_two_nurses_cannot_work_the_same_request(
         assert tar.status == TarStatus.IN_REVIEW
         assert tar.assigned_to.username == winner_name
 
-        # The loser opens the request anyway and tries to pend it: the claim stops them.
+        # Opened now, the request offers the loser nothing to do (the machine's offer)...
         loser.goto(f"{base}/review/tars/{tar_id}/")
-        loser.locator("summary", has_text="Pend for information").click()
-        loser.get_by_label("What is needed from the provider").fill("Need the MRI report.")
-        loser.get_by_role("button", name="Pend and ask the provider").click()
-        expect(loser.locator(".error-summary")).to_contain_text(
+        expect(loser.get_by_role("heading", name=re.compile(number))).to_be_visible()
+        expect(loser.locator("summary", has_text="Pend for information")).to_have_count(0)
+        # ...and from the page opened before the race, the claim stops them.
+        loser_stale = stale[outcomes.index("refused")]
+        loser_stale.locator("summary", has_text="Pend for information").click()
+        loser_stale.get_by_label("What is needed from the provider").fill("Need the MRI report.")
+        loser_stale.get_by_role("button", name="Pend and ask the provider").click()
+        expect(loser_stale.locator(".error-summary")).to_contain_text(
             "Another nurse is reviewing this request."
         )
         assert Tar.objects.get(pk=tar_id).status == TarStatus.IN_REVIEW
