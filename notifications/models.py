@@ -76,6 +76,9 @@ class Notice(models.Model):
     sent_on_time = models.BooleanField(null=True, blank=True)
     delivered_via = models.CharField(max_length=10, choices=DeliveryChannel.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the last delivery attempt started: a notice still owed long after it (its worker
+    # was killed mid-task) is queued again by the stalled-notice job.
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
@@ -67,8 +67,10 @@ PRINT_BATCH_MAX_LETTERS = 500
 # Plan target for sending a requested criteria copy (no statutory clock; PRODUCT §7 says only
 # "on request"): the same two business days as a member notice.
 CRITERIA_COPY_RULE = "criteria_copy_2_business_days"
+CRITERIA_COPY_DEDUP_WINDOW = timedelta(days=1)
 # An owed notice whose task has not run after this long is queued again (beat).
 STALLED_AFTER_MINUTES = 10
+STALLED_MAX_ATTEMPTS = 5
 # Overdue notices marked per sweep transaction.
 OVERDUE_BATCH_SIZE = 1000
 
@@ -187,20 +189,37 @@ def _notice_mark_sent(*, notice: Notice, at: datetime, via: str) -> bool:
     )
 
 
+def stalled_backoff(attempts: int) -> timedelta:
+    """How long after an attempt a notice still owed counts as stalled: 10, 20, 40, 80 min."""
+    return timedelta(minutes=STALLED_AFTER_MINUTES * 2 ** max(attempts - 1, 0))
+
+
 def notices_requeue_stalled(*, now: datetime | None = None) -> list[int]:
-    """Beat: queue again the owed notices whose delivery task never ran (the broker was down
-    when it was queued after commit). A notice tried at least once is the retry policy's."""
+    """Beat: queue again the owed notices whose delivery never finished: the task never ran
+    (the broker was down when it was queued after commit), or its worker was killed mid-task
+    (the attempt started and nothing came of it). Bounded, with backoff: after
+    STALLED_MAX_ATTEMPTS attempts the notice is failed, for staff to act on (admin retry)."""
     now = now or timezone.now()
-    stalled = list(
-        Notice.objects.filter(
-            status=NoticeStatus.OWED,
-            attempts=0,
-            created_at__lte=now - timedelta(minutes=STALLED_AFTER_MINUTES),
-        )
-        .exclude(audience=Audience.MEMBER, letters__isnull=False)
-        .values_list("pk", flat=True)
-        .distinct()[:1000]
+    owed = Notice.objects.filter(status=NoticeStatus.OWED).exclude(
+        audience=Audience.MEMBER, letters__isnull=False
     )
+    never_ran = owed.filter(
+        attempts=0, created_at__lte=now - timedelta(minutes=STALLED_AFTER_MINUTES)
+    )
+    died = Q()
+    for attempts in range(1, STALLED_MAX_ATTEMPTS):
+        died |= Q(attempts=attempts, last_attempt_at__lte=now - stalled_backoff(attempts))
+    stalled = list((never_ran | owed.filter(died)).values_list("pk", flat=True).distinct()[:1000])
+    exhausted = list(
+        owed.filter(
+            attempts__gte=STALLED_MAX_ATTEMPTS,
+            last_attempt_at__lte=now - stalled_backoff(STALLED_MAX_ATTEMPTS),
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for notice_id in exhausted:
+        notice_mark_failed(
+            notice_id=notice_id, error="delivery never completed after repeated attempts", now=now
+        )
     with transaction.atomic():
         _queue_delivery(stalled)
     return stalled
@@ -232,7 +251,10 @@ def notice_retry(*, notice_id: int, user: User) -> Notice:
     if notice is None:
         raise DomainError(ErrorCode.NOT_FOUND, "Not found.")
     with transaction.atomic():
-        if not _notice_set_status(notice_id=notice_id, to=NoticeStatus.OWED, failed_at=None):
+        # A fresh round of attempts: the stalled-notice job counts them again from zero.
+        if not _notice_set_status(
+            notice_id=notice_id, to=NoticeStatus.OWED, failed_at=None, attempts=0
+        ):
             raise DomainError(
                 ErrorCode.INVALID_TRANSITION, f"The notice is {notice.status}, not failed."
             )
@@ -416,7 +438,7 @@ def notice_deliver(*, notice_id: int, now: datetime | None = None) -> Notice | N
         if notice.kind == NoticeKind.CRITERIA_COPY:
             _criteria_copy_fulfil(notice=notice, letter=made, now=now)
         return notice
-    Notice.objects.filter(pk=notice_id).update(attempts=F("attempts") + 1)
+    Notice.objects.filter(pk=notice_id).update(attempts=F("attempts") + 1, last_attempt_at=now)
     letter = made or letter_generate(notice_id=notice_id)
     if notice.kind == NoticeKind.CRITERIA_COPY:
         _criteria_copy_fulfil(notice=notice, letter=letter, now=now)
@@ -586,6 +608,20 @@ def criteria_copy_request(
             "No criteria have been applied to this request, so there is nothing to copy yet.",
         )
     now = timezone.now()
+    # The same requester asking again for the same request within a day gets the copy
+    # already on its way, not another letter (issue 12: unlimited copies, unlimited mail).
+    recent = (
+        CriteriaCopyRequest.objects.filter(
+            tar=tar,
+            requested_by=user,
+            requested_for=requested_for,
+            requested_at__gte=now - CRITERIA_COPY_DEDUP_WINDOW,
+        )
+        .order_by("-requested_at")
+        .first()
+    )
+    if recent is not None:
+        return recent
     with transaction.atomic():
         request = CriteriaCopyRequest.objects.create(
             tar=tar,

@@ -4,7 +4,8 @@ query strings of request lines before a record is written."""
 import logging
 import re
 
-_CIN = re.compile(r"\b\d{8}[A-Z]\b")
+# A CIN is 8 digits and a letter; typed in lower case it is still one (issue 12).
+_CIN = re.compile(r"\b\d{8}[A-Za-z]\b")
 _QUERY = re.compile(r"(\?)[^\s\"']+")
 _DOB = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
 

@@ -17,3 +17,9 @@ def test_the_filter_rewrites_formatted_records():
     )
     assert RedactPHIFilter().filter(record)
     assert record.getMessage() == "GET /members/[CIN]/"
+
+
+def test_a_cin_typed_in_lower_case_is_masked_too():
+    cleaned = redact("lookup failed for 90000001a and 90000006F")
+    assert "90000001a" not in cleaned and "90000006F" not in cleaned
+    assert cleaned == "lookup failed for [CIN] and [CIN]"
