@@ -5,15 +5,59 @@ from __future__ import annotations
 import copy
 import os
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from authorizations.clocks import BusinessCalendar
 from tests import factories
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+# A plain business morning: Wednesday 14 April 2027, 10:00 Pacific. No holiday for six weeks
+# either side (Cesar Chavez Day 31 March, Memorial Day 31 May) and no daylight-saving change
+# near it, so every business-day, calendar-day and hour clock started here lands the same way.
+BUSINESS_MORNING = datetime(2027, 4, 14, 10, 0, tzinfo=PACIFIC)
+
+
+def next_business_morning(after: datetime | None = None) -> datetime:
+    """10:00 Pacific of the first business day after ``after`` (the real now by default).
+
+    For browser tests, which cannot be moved to a fixed date: Chromium keeps the real clock and
+    drops cookies whose expiry (stamped by the server's clock) it thinks has passed. A clock
+    moved a few days *ahead* of the browser's is safe; one moved back is not.
+    """
+    day = (after or datetime.now(PACIFIC)).astimezone(PACIFIC).date()
+    calendar = BusinessCalendar.california(years=range(day.year, day.year + 2))
+    return datetime.combine(calendar.next_business_day(day), time(10), tzinfo=PACIFIC)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "clock(instant=BUSINESS_MORNING, tick=False): run the test, its fixtures included, at "
+        "this wall-clock instant, stopped (tick=True: running on from it). For tests whose "
+        "outcome depends on the date, the hour, the weekday, holidays or daylight saving.",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clock(request):
+    """Applies ``@pytest.mark.clock``. Autouse, so the clock is set before ``world`` and every
+    other fixture builds its data."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield None
+        return
+    instant = marker.args[0] if marker.args else BUSINESS_MORNING
+    with time_machine.travel(instant, tick=marker.kwargs.get("tick", False)) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session", autouse=True)
