@@ -14,6 +14,7 @@ from appeals import services as appeals
 from appeals.models import Appeal, ImrCase, PeerToPeer
 from authorizations.models import Tar
 from notifications.models import Letter, Notice
+from tests.conftest import BUSINESS_MORNING
 from tests.portal.casework import (
     ESI_REF,
     TINY_PDF,
@@ -142,6 +143,9 @@ def test_a_provider_appeals_only_with_the_members_written_consent(client_for, de
     assert appeal.number in page and "Provider on the member" in page
 
 
+# The proposed times are typed as Pacific wall-clock minutes a day or two ahead: when that lands
+# in the hour that repeats as daylight saving ends, the form rightly refuses the ambiguous time.
+@pytest.mark.clock(BUSINESS_MORNING)
 def test_a_provider_asks_for_a_peer_to_peer_talk_and_can_cancel_it(client_for, denied):
     client = client_for("provider")
     soon = timezone.now() + timedelta(days=2)
@@ -300,6 +304,8 @@ def test_an_appeal_is_extended_once(client_for, appeal):
 # --- physician: peer-to-peer --------------------------------------------------------------------
 
 
+# As above: the time of the talk is typed as Pacific wall-clock minutes a day ahead.
+@pytest.mark.clock(BUSINESS_MORNING)
 def test_a_physician_schedules_the_talk_and_records_its_outcome(client_for, world, denied):
     p2p = talk(world, denied)
     client = client_for("physician2")

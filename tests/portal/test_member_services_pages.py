@@ -12,6 +12,7 @@ from django.utils import timezone
 from appeals.models import Appeal
 from authorizations.models import Decision, Tar
 from notifications.models import CriteriaCopyRequest
+from tests.conftest import BUSINESS_MORNING
 from tests.portal.casework import denied_tar, local_input
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,10 @@ def test_a_criteria_copy_for_the_member(client_for, world, denied):
     assert copy.requested_by == world.users["memberservices"]
 
 
+# "40 minutes ago" is Pacific wall-clock arithmetic typed into a datetime-local field: on the
+# night daylight saving starts or ends it can name a time that does not exist or exists twice,
+# which the form rightly refuses. A plain business morning keeps the call unambiguous.
+@pytest.mark.clock(BUSINESS_MORNING)
 def test_an_appeal_entered_for_the_member_keeps_the_time_of_the_call(client_for, world, denied):
     called = (timezone.localtime() - timedelta(minutes=40)).replace(second=0, microsecond=0)
     response = client_for("memberservices").post(
