@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from appeals.models import Appeal, ImrCase, PeerToPeer
 from authorizations.models import Decision, Tar, TarStatus
+from tests.conftest import next_business_morning
 from tests.portal.browser import TINY_PDF, checked_page, sign_in, sign_out
 from tests.portal.casework import denied_tar, local_input
 
@@ -123,6 +124,11 @@ def test_member_appeals_and_another_physician_overturns(
     checked_page(page, axe_js, screenshots, "29-provider-request-after-appeal")
 
 
+# Times are typed as Pacific wall-clock minutes (a talk two days ahead); where that lands in the
+# hour that repeats as daylight saving ends, the form refuses the ambiguous time. Run on a
+# business morning, moved forward only: Chromium keeps the real clock (see
+# next_business_morning).
+@pytest.mark.clock(next_business_morning(), tick=True)
 def test_provider_talks_withdraws_and_staff_track_the_imr(
     page: Page, live_server, world, submit, axe_js, screenshots
 ):
@@ -238,6 +244,10 @@ def test_provider_talks_withdraws_and_staff_track_the_imr(
     assert denied.status == TarStatus.APPROVED
 
 
+# Member services enters an appeal at the time the form proposes, now to the minute in Pacific
+# time: in the hour that repeats as daylight saving ends that time is ambiguous and refused.
+# Run on a business morning, moved forward only (see next_business_morning).
+@pytest.mark.clock(next_business_morning(), tick=True)
 def test_intake_and_member_services_pages(
     page: Page, live_server, world, submit, axe_js, screenshots
 ):
