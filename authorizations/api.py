@@ -367,8 +367,11 @@ class TarDetailOutput(TarListOutput):
         ]
 
 
-def _member_safe(data: dict, user) -> dict:
-    """Members see their request, not the clinical answers their provider sent."""
+def _audience_safe(data: dict, user) -> dict:
+    """What of the clinical record the caller's role may see (PRODUCT §2, 002
+    "Confidentiality"). Members see their request, not the clinical answers their provider
+    sent. Intake and member services see the request, its status and letters, not the
+    answers, the criteria evaluation or the attachments."""
     if user.role == Role.MEMBER:
         data.pop("answers", None)
         # The evaluation repeats those answers as each criterion's `facts`: keep the criteria
@@ -376,6 +379,15 @@ def _member_safe(data: dict, user) -> dict:
         data["evaluation"] = [_without_facts(e) for e in data.get("evaluation") or []]
         for line in data.get("lines") or []:
             line["evaluation"] = _without_facts(line.get("evaluation"))
+    elif not selectors.sees_clinical_record(user):
+        for key in ("answers", "evaluation", "attachments"):
+            data.pop(key, None)
+        for line in data.get("lines") or []:
+            line.pop("evaluation", None)
+        # The provider's answer to an information request is clinical free text; when it
+        # came is not.
+        for info in data.get("information_requests") or []:
+            info.pop("response", None)
     return data
 
 
@@ -506,7 +518,7 @@ class TarDetailApi(APIView):
         tar = selectors.tar_get(user=request.user, tar_id=tar_id)
         services.tar_record_clinical_read(tar=tar, user=request.user)
         data = TarDetailOutput(tar, context={"user": request.user}).data
-        return Response(_member_safe(data, request.user))
+        return Response(_audience_safe(data, request.user))
 
 
 class HistoryOutput(serializers.ModelSerializer):
@@ -555,7 +567,7 @@ class TarHistoryApi(APIView):
 def _tar_response(request: Request, tar: Tar, status: int = 200) -> Response:
     tar = selectors.tar_get(user=request.user, tar_id=tar.pk)
     data = TarDetailOutput(tar, context={"user": request.user}).data
-    return Response(_member_safe(data, request.user), status=status)
+    return Response(_audience_safe(data, request.user), status=status)
 
 
 class TarClaimApi(APIView):
@@ -737,7 +749,8 @@ class TarAttachmentsApi(APIView):
     @extend_schema(responses={200: AttachmentOutput(many=True), **ERRORS})
     def get(self, request: Request, tar_id: int) -> Response:
         tar = selectors.tar_get(user=request.user, tar_id=tar_id)
-        if request.user.role == Role.MEMBER:
+        # The same rule as opening one (selectors.attachment_get): a 404 to those who may not.
+        if not selectors.sees_clinical_record(request.user):
             raise DomainError(ErrorCode.NOT_FOUND, "Not found.")
         return Response(AttachmentOutput(tar.attachments.all(), many=True).data)
 

@@ -30,6 +30,19 @@ def _not_found() -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, "Not found.")
 
 
+# 002 "Confidentiality": clinical information only to the Health Services staff who need it
+# (PRODUCT §2). Intake and member services see a member's demographics, requests, statuses and
+# letters, not the clinical answers, the criteria evaluation or the attachments.
+CLINICAL_STAFF_ROLES = frozenset({Role.NURSE, Role.PHYSICIAN, Role.MANAGER})
+
+
+def sees_clinical_record(user: User) -> bool:
+    """Whether the user may read the clinical part of a request they can see: the answers,
+    the criteria evaluation and the attached records. The provider organizations on the
+    request sent them; members see the criteria results only (authorizations.api)."""
+    return user.role == Role.PROVIDER or user.role in CLINICAL_STAFF_ROLES
+
+
 def tar_scope_q(user: User) -> Q | None:
     """The filter for the TARs a user may see; None means none at all."""
     if not user.is_authenticated or not user.is_active:
@@ -171,10 +184,11 @@ def tar_history(*, user: User, tar: Tar) -> QuerySet[HistoryEntry]:
 
 
 def attachment_get(*, user: User, attachment_id: int) -> Attachment:
-    """Attachments are clinical records: the provider organizations on the request and plan
-    staff may open them; members get their copies through member services."""
+    """Attachments are clinical records: the provider organizations on the request and the
+    Health Services staff may open them (sees_clinical_record). Members, intake and member
+    services get the same 404 as for a record they may not see."""
     scope = tar_scope_q(user)
-    if scope is None or user.role == Role.MEMBER:
+    if scope is None or not sees_clinical_record(user):
         raise _not_found()
     tar_ids = Tar.objects.filter(scope).values("pk")
     attachment = (

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import PLAN_STAFF_ROLES, User
 from authorizations.models import HistoryAction, HistoryEntry, Referral, Tar
+from authorizations.selectors import sees_clinical_record
 from authorizations.workflow import SYSTEM
 from members.models import Member
 
@@ -43,6 +44,8 @@ def history_record(
 
 
 def tar_record_clinical_read(*, tar: Tar, user: User) -> None:
-    """PRODUCT §3: every read of a member's clinical record by plan staff is recorded."""
-    if user.role in PLAN_STAFF_ROLES:
+    """PRODUCT §3: every read of a member's clinical record by plan staff is recorded. Intake
+    and member services are shown no clinical data (selectors.sees_clinical_record), so their
+    reads are not clinical reads: recording one would make the audit say they saw it."""
+    if user.role in PLAN_STAFF_ROLES and sees_clinical_record(user):
         history_record(tar=tar, member=tar.member, actor=user, action=HistoryAction.CLINICAL_READ)

@@ -163,8 +163,8 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 def _render_entry(request: HttpRequest, tar, *, document_form=None, error=None, status=200):
-    # PRODUCT §3: plan staff reading the member's record is recorded.
-    services.tar_record_clinical_read(tar=tar, user=request.user)
+    # No clinical read to record (PRODUCT §3): this page shows none of the clinical record
+    # (002 "Confidentiality"; authorizations.selectors.sees_clinical_record).
     return render_page(
         request,
         "portal/intake/tar.html",

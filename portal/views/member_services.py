@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from appeals import services as appeals
-from authorizations import services
 from notifications.services import criteria_copy_request
 from portal import casework_selectors
 from portal import selectors as portal_selectors
@@ -82,8 +81,8 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 def _render_tar(request: HttpRequest, tar, *, form=None, error=None, status=200) -> HttpResponse:
-    # PRODUCT §3: plan staff reading a member's record is recorded.
-    services.tar_record_clinical_read(tar=tar, user=request.user)
+    # No clinical read to record (PRODUCT §3): this page shows none of the clinical record
+    # (002 "Confidentiality"; authorizations.selectors.sees_clinical_record).
     letters = portal_selectors.letter_list(user=request.user, tar=tar)
     context = {
         "tar": tar,

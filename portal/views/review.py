@@ -36,6 +36,7 @@ from portal.views.common import (
     render_page,
     role_required,
     tar_or_404,
+    tar_url_for,
 )
 from tar_portal.errors import DomainError
 
@@ -142,6 +143,10 @@ def _render_review(
 def review(request: HttpRequest, tar_id: int) -> HttpResponse:
     if request.user.role == Role.PHYSICIAN:
         return redirect("portal:physician-tar", tar_id=tar_id)
+    if not selectors.sees_clinical_record(request.user):
+        # Intake and member services have their own page of the request, without the
+        # clinical answers, criteria and documents this one shows (002 "Confidentiality").
+        return redirect(tar_url_for(request.user, tar_id))
     return _render_review(request, tar_or_404(request.user, tar_id))
 
 

@@ -200,7 +200,7 @@ def _download(client, attachment_id: int):
 
 @pytest.mark.parametrize(
     "persona",
-    ["provider", "coordinator", "nurse", "physician", "memberservices", "manager"],
+    ["provider", "nurse", "physician", "manager"],
 )
 def test_download_returns_the_bytes_to_those_entitled(api, attachment_id, persona):
     response = _download(api(persona), attachment_id)
@@ -212,7 +212,10 @@ def test_download_returns_the_bytes_to_those_entitled(api, attachment_id, person
     assert "no-store" in response["Cache-Control"]
 
 
-@pytest.mark.parametrize("persona", ["provider2", "pcp", "member", "other_member"])
+# Intake and member services see no clinical records (PRODUCT §2, 002 "Confidentiality").
+@pytest.mark.parametrize(
+    "persona", ["provider2", "pcp", "member", "other_member", "coordinator", "memberservices"]
+)
 def test_download_is_404_to_everyone_else(api, attachment_id, persona):
     response = _download(api(persona), attachment_id)
     assert response.status_code == 404
@@ -227,7 +230,7 @@ def test_anonymous_download_is_refused(attachment_id):
     assert response.json()["code"] == "not_authenticated"
 
 
-@pytest.mark.parametrize("persona", ["nurse", "physician", "memberservices"])
+@pytest.mark.parametrize("persona", ["nurse", "physician", "manager"])
 def test_staff_download_is_recorded(api, world, tar, attachment_id, persona):
     assert _download(api(persona), attachment_id).status_code == 200
     reads = HistoryEntry.objects.filter(tar_id=tar, action=HistoryAction.ATTACHMENT_READ)

@@ -15,6 +15,10 @@ pytestmark = pytest.mark.django_db
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PLAN_STAFF = ["coordinator", "nurse", "nurse2", "physician", "physician2", "memberservices"]
 PLAN_STAFF_AND_MANAGER = [*PLAN_STAFF, "manager"]
+# Plan staff who see no clinical data (PRODUCT §2, 002 "Confidentiality"): intake and member
+# services; and the Health Services staff who do.
+NON_CLINICAL_STAFF = ["coordinator", "memberservices"]
+CLINICAL_STAFF = [p for p in PLAN_STAFF_AND_MANAGER if p not in NON_CLINICAL_STAFF]
 
 
 @pytest.fixture
@@ -234,6 +238,43 @@ def test_provider_and_staff_detail_show_answers_and_attachments(api, tars, attac
         assert [a["id"] for a in body["attachments"]] == [attachments["redwood"]]
 
 
+@pytest.mark.parametrize("persona", NON_CLINICAL_STAFF)
+def test_intake_and_member_services_detail_hides_the_clinical_record(
+    api, tars, attachments, persona
+):
+    api("nurse").post(f"/api/v1/tars/{tars['redwood']}/claim")
+    api("nurse").post(
+        f"/api/v1/tars/{tars['redwood']}/request-info", {"message": "Send the MRI."}, format="json"
+    )
+    api("provider").post(
+        f"/api/v1/tars/{tars['redwood']}/respond",
+        {"response": "MRI shows L4-L5 stenosis."},
+        format="json",
+    )
+    body = api(persona).get(f"/api/v1/tars/{tars['redwood']}/").json()
+    assert body["number"].startswith("TAR-")
+    assert body["member"] and body["status"]
+    assert [line["code"] for line in body["lines"]] == body["codes"]
+    for key in ("answers", "evaluation", "attachments"):
+        assert key not in body, key
+    for line in body["lines"]:
+        assert "evaluation" not in line
+    [info] = body["information_requests"]
+    assert info["message"] == "Send the MRI."
+    assert info["responded_at"]
+    assert "response" not in info
+    assert "stenosis" not in str(body)
+
+
+@pytest.mark.parametrize("persona", CLINICAL_STAFF)
+def test_health_services_staff_detail_shows_the_clinical_record(api, tars, attachments, persona):
+    body = api(persona).get(f"/api/v1/tars/{tars['redwood']}/").json()
+    assert body["answers"]["pain_score"] == 7
+    assert body["evaluation"][0]["criteria"][3]["facts"]["pain_score"] == 7
+    assert body["lines"][0]["evaluation"]["criteria_set"] == "esi"
+    assert [a["id"] for a in body["attachments"]] == [attachments["redwood"]]
+
+
 def test_member_history_hides_staff_reads(api, tars):
     api("nurse").get(f"/api/v1/tars/{tars['redwood']}/")  # writes a clinical_read row
     for persona in ("member", "provider"):
@@ -256,7 +297,8 @@ ATTACHMENT_VISIBILITY = [
     pytest.param("pcp", set(), id="pcp-office-none"),
     pytest.param("member", set(), id="member-never"),
     pytest.param("other_member", set(), id="other-member-never"),
-    *[pytest.param(p, {"redwood", "coastal"}, id=f"{p}-all") for p in PLAN_STAFF_AND_MANAGER],
+    *[pytest.param(p, set(), id=f"{p}-never") for p in NON_CLINICAL_STAFF],
+    *[pytest.param(p, {"redwood", "coastal"}, id=f"{p}-all") for p in CLINICAL_STAFF],
 ]
 
 
@@ -457,7 +499,7 @@ def _clinical_reads(tar_id: int) -> list[HistoryEntry]:
     return list(HistoryEntry.objects.filter(tar_id=tar_id, action=HistoryAction.CLINICAL_READ))
 
 
-@pytest.mark.parametrize("persona", PLAN_STAFF_AND_MANAGER)
+@pytest.mark.parametrize("persona", CLINICAL_STAFF)
 def test_plan_staff_read_of_tar_detail_is_recorded(api, world, tars, persona):
     assert _clinical_reads(tars["redwood"]) == []
     assert api(persona).get(f"/api/v1/tars/{tars['redwood']}/").status_code == 200
@@ -470,6 +512,13 @@ def test_plan_staff_read_of_tar_detail_is_recorded(api, world, tars, persona):
 
 @pytest.mark.parametrize("persona", ["provider", "member"])
 def test_provider_and_member_reads_are_not_recorded_as_clinical_reads(api, tars, persona):
+    assert api(persona).get(f"/api/v1/tars/{tars['redwood']}/").status_code == 200
+    assert _clinical_reads(tars["redwood"]) == []
+
+
+@pytest.mark.parametrize("persona", NON_CLINICAL_STAFF)
+def test_intake_and_member_services_reads_are_not_recorded_as_clinical_reads(api, tars, persona):
+    """They are shown no clinical data, so the audit must not say they read it."""
     assert api(persona).get(f"/api/v1/tars/{tars['redwood']}/").status_code == 200
     assert _clinical_reads(tars["redwood"]) == []
 

@@ -83,7 +83,10 @@ def test_a_fax_keeps_its_true_receipt_time_and_channel(client_for, world, two_da
         "fax-p2.pdf",
     ]
     entry = client.get(f"/intake/tars/{tar.pk}/").content.decode()
-    assert "by fax" in entry and "fax-p1.pdf" in entry
+    assert "by fax" in entry and "2 documents attached." in entry
+    # The pages are clinical records: intake attaches them but does not read them back
+    # (PRODUCT §2, 002 "Confidentiality").
+    assert "fax-p1.pdf" not in entry and "/api/v1/attachments/" not in entry
     home = client.get("/intake/").content.decode()
     assert tar.number in home and "Fax" in home
 

@@ -4,7 +4,9 @@ a request the caller may not see, and 403 for a page their role does not use."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from authorizations.models import HistoryAction, HistoryEntry
 from portal.services import draft_create
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +124,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, url):
 
 
 def test_plan_staff_may_read_a_request_but_only_nurses_act(client_for, redwood_tar):
-    page = client_for("memberservices").get(f"/review/tars/{redwood_tar}/")
+    page = client_for("manager").get(f"/review/tars/{redwood_tar}/")
     assert page.status_code == 200
     assert b"Claim this request" not in page.content
     assert b"Claim this request" in client_for("nurse").get(f"/review/tars/{redwood_tar}/").content
@@ -142,3 +144,63 @@ def test_notices_are_shown_to_their_audience_only(
     assert "(Member)" not in provider_page
     assert "Approval notice" in member_page
     assert "(Provider)" in nurse_page and "(Member)" in nurse_page
+
+
+# --- least privilege among plan staff (PRODUCT §2, 002 "Confidentiality") ------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+CLINICAL_SECTIONS = [b"Clinical answers", b"Answers used", b"/api/v1/attachments/", b"mri-report"]
+
+
+@pytest.fixture
+def attached_tar(api, redwood_tar):
+    response = api("provider").post(
+        f"/api/v1/tars/{redwood_tar}/attachments",
+        {"file": SimpleUploadedFile("mri-report.pdf", PDF_BYTES, "application/pdf")},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    return redwood_tar
+
+
+@pytest.mark.parametrize(
+    ("persona", "own_page"),
+    [
+        ("coordinator", "/intake/tars/{id}/"),
+        ("memberservices", "/member-services/tars/{id}/"),
+    ],
+)
+def test_intake_and_member_services_pages_show_no_clinical_record(
+    client_for, attached_tar, persona, own_page
+):
+    client = client_for(persona)
+    page = client.get(own_page.format(id=attached_tar))
+    assert page.status_code == 200
+    for text in CLINICAL_SECTIONS:
+        assert text not in page.content, text
+    # The nurse's case page is not theirs to read: they are sent to their own.
+    review = client.get(f"/review/tars/{attached_tar}/")
+    assert review.status_code == 302
+    assert review["Location"] == own_page.format(id=attached_tar)
+    assert not HistoryEntry.objects.filter(
+        tar_id=attached_tar, action=HistoryAction.CLINICAL_READ
+    ).exists()
+
+
+def test_intake_sees_how_many_pages_are_attached(client_for, attached_tar):
+    page = client_for("coordinator").get(f"/intake/tars/{attached_tar}/")
+    assert b"1 document attached." in page.content
+    assert b"Attach pages" in page.content
+
+
+@pytest.mark.parametrize("persona", ["nurse", "manager"])
+def test_health_services_case_page_shows_answers_criteria_and_documents(
+    client_for, attached_tar, persona
+):
+    page = client_for(persona).get(f"/review/tars/{attached_tar}/")
+    assert page.status_code == 200
+    for text in CLINICAL_SECTIONS:
+        assert text in page.content, text
+    assert HistoryEntry.objects.filter(
+        tar_id=attached_tar, action=HistoryAction.CLINICAL_READ
+    ).exists()
