@@ -70,7 +70,7 @@ class AppealOutput(serializers.ModelSerializer):
     member = serializers.CharField(source="member.cin")
     decision = serializers.IntegerField(source="decision_id")
     filed_by = serializers.CharField(source="filed_by.username")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
     resolution_decision = serializers.IntegerField(source="resolution_decision_id", allow_null=True)
     extension = serializers.SerializerMethodField()
 
@@ -171,6 +171,9 @@ class TarAppealsApi(APIView):
 
 
 class AppealListApi(APIView):
+    # Documents the paginated envelope (count, next, previous, results) in the schema.
+    pagination_class = Pagination
+
     @extend_schema(parameters=APPEAL_FILTERS, responses={200: AppealOutput(many=True)})
     def get(self, request: Request) -> Response:
         qs = selectors.appeal_list(user=request.user, filters=request.query_params.dict())
@@ -269,8 +272,8 @@ class PeerToPeerOutput(serializers.ModelSerializer):
     tar_number = serializers.CharField(source="tar.number")
     decision = serializers.IntegerField(source="decision_id", allow_null=True)
     requested_by = serializers.CharField(source="requested_by.username")
-    requesting_provider = serializers.CharField(source="requesting_provider.npi", default=None)
-    physician = serializers.CharField(source="physician.username", default=None)
+    requesting_provider = serializers.CharField(source="requesting_provider.npi", default=None, allow_null=True)
+    physician = serializers.CharField(source="physician.username", default=None, allow_null=True)
     physician_id = serializers.IntegerField(allow_null=True)
     changed_decision = serializers.IntegerField(source="changed_decision_id", allow_null=True)
     changed_by_appeal = serializers.IntegerField(source="changed_by_appeal_id", allow_null=True)
@@ -338,6 +341,9 @@ class TarPeerToPeerApi(APIView):
 
 
 class PeerToPeerListApi(APIView):
+    # Documents the paginated envelope (count, next, previous, results) in the schema.
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("status", str), OpenApiParameter("physician", int)],
         responses={200: PeerToPeerOutput(many=True)},
@@ -447,7 +453,7 @@ class ImrOutput(serializers.ModelSerializer):
     appeal = serializers.IntegerField(source="appeal_id", allow_null=True)
     decision = serializers.IntegerField(source="decision_id", allow_null=True)
     referred_by = serializers.CharField(source="referred_by.username")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
     final_decision = serializers.IntegerField(source="final_decision_id", allow_null=True)
     overdue = serializers.SerializerMethodField()
     packet = serializers.SerializerMethodField()
@@ -587,6 +593,9 @@ class TarImrApi(APIView):
 
 
 class ImrListApi(APIView):
+    # Documents the paginated envelope (count, next, previous, results) in the schema.
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, description="Comma-separated statuses"),

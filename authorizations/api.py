@@ -98,6 +98,9 @@ class ProviderOutput(serializers.ModelSerializer):
 
 
 class ProviderListApi(APIView):
+    # Documents the paginated envelope (count, next, previous, results) in the schema.
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("npi", str), OpenApiParameter("q", str)],
         responses={200: ProviderOutput(many=True)},
@@ -130,7 +133,7 @@ class ReferralOutput(serializers.ModelSerializer):
     referring_provider = serializers.CharField(source="referring_provider.npi")
     to_organization = serializers.CharField(source="to_organization.name")
     to_organization_id = serializers.IntegerField()
-    to_provider = serializers.CharField(source="to_provider.npi", default=None)
+    to_provider = serializers.CharField(source="to_provider.npi", default=None, allow_null=True)
 
     class Meta:
         model = Referral
@@ -154,6 +157,9 @@ class ReferralOutput(serializers.ModelSerializer):
 
 
 class ReferralListCreateApi(APIView):
+    # Documents the paginated envelope (count, next, previous, results) in the schema.
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ReferralCreate"  # nested InputSerializers would share one OpenAPI name
@@ -244,7 +250,7 @@ class TarListOutput(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.full_name")
     requesting_provider = serializers.CharField(source="requesting_provider.npi")
     servicing_provider = serializers.CharField(source="servicing_provider.npi")
-    assigned_to = serializers.CharField(source="assigned_to.username", default=None)
+    assigned_to = serializers.CharField(source="assigned_to.username", default=None, allow_null=True)
     codes = serializers.SerializerMethodField()
 
     class Meta:
@@ -416,6 +422,9 @@ class LineInput(serializers.Serializer):
 
 
 class TarListCreateApi(APIView):
+    # Documents the paginated envelope (count, next, previous, results) in the schema.
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "TarSubmit"  # nested InputSerializers would share one OpenAPI name

@@ -23,9 +23,9 @@ class SpanOutput(serializers.ModelSerializer):
 class MemberOutput(serializers.ModelSerializer):
     eligible_today = serializers.SerializerMethodField()
     eligibility_spans = SpanOutput(many=True)
-    pcp = serializers.CharField(source="pcp.npi", default=None)
-    pcp_name = serializers.CharField(source="pcp.name", default=None)
-    pcp_organization = serializers.CharField(source="pcp.organization.name", default=None)
+    pcp = serializers.CharField(source="pcp.npi", default=None, allow_null=True)
+    pcp_name = serializers.CharField(source="pcp.name", default=None, allow_null=True)
+    pcp_organization = serializers.CharField(source="pcp.organization.name", default=None, allow_null=True)
 
     class Meta:
         model = Member
@@ -133,6 +133,9 @@ def _one_page(rows: list) -> Response:
 
 
 class MemberListApi(APIView):
+    # Documents the paginated envelope (count, next, previous, results) in the schema.
+    pagination_class = Pagination
+
     """Staff search every member; members find themselves; providers look a member up with
     CIN and date of birth and see eligibility only unless their office cares for the member
     (authorizations.member_lookup). Throttled per user and per address."""

@@ -159,6 +159,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the error answers (tar_portal/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tar_portal.schema.document_errors",
+    ],
     # Stable names for choice sets that several fields share (else drf-spectacular names
     # them by hash and warns, which `check --deploy` counts).
     "ENUM_NAME_OVERRIDES": {
