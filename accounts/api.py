@@ -5,14 +5,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.services import user_login_check
+from accounts.otp import otp_api_login_check
 from accounts.tokens import token_issue
 from tar_portal.throttles import LOGIN_THROTTLES
 
 
 class TokenApi(APIView):
     """POST username and password → {"token", "expiry"}: a new token for this client, valid
-    until `expiry` (accounts.tokens). Locked accounts and too many attempts get 429."""
+    until `expiry` (accounts.tokens). Locked accounts and too many attempts get 429. Plan
+    staff with two-step sign-in, and every UM manager, also send `otp`: the 6-digit code of
+    their authenticator app (accounts.otp.otp_api_login_check)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -24,6 +26,13 @@ class TokenApi(APIView):
 
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
+        otp = serializers.CharField(
+            max_length=12,
+            required=False,
+            allow_blank=True,
+            help_text="The 6-digit code of the user's authenticator app, when two-step "
+            "sign-in is on for the account (always for UM managers).",
+        )
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -38,10 +47,11 @@ class TokenApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_login_check(
+        user = otp_api_login_check(
             request=request._request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
+            otp=serializer.validated_data.get("otp"),
         )
         key, expiry = token_issue(user=user)
         return Response(

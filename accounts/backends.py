@@ -2,6 +2,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import User
+from accounts.otp import otp_required
 from accounts.services import (
     user_is_locked,
     user_record_failed_login,
@@ -23,7 +24,10 @@ class LockoutBackend(ModelBackend):
             # PermissionDenied stops Django from trying other backends.
             raise PermissionDenied("locked")
         if user.check_password(password) and self.user_can_authenticate(user):
-            user_record_successful_login(user=user)
+            if not otp_required(user=user):
+                # With a second factor the count starts again only once the code is right
+                # too (accounts.otp.otp_verify): wrong codes add up like wrong passwords.
+                user_record_successful_login(user=user)
             return user
         user_record_failed_login(user=user)
         return None

@@ -49,6 +49,24 @@ class LoginForm(forms.Form):
     )
 
 
+class OtpCodeForm(forms.Form):
+    """The 6-digit code of an authenticator app (accounts.otp); spaces are ignored."""
+
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].replace(" ", "")
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError(_("Enter the 6 digits your authenticator app shows."))
+        return code
+
+
 # --- provider: new TAR ---------------------------------------------------------------------
 
 

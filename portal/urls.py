@@ -21,6 +21,9 @@ urlpatterns = [
     path("", common.home, name="home"),
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
+    path("accounts/verify/", accounts.otp_verify_view, name="otp-verify"),
+    path("accounts/two-step/", accounts.otp_enrol_view, name="otp-enrol"),
+    path("accounts/", accounts.account_view, name="account"),
     path("i18n/", include("django.conf.urls.i18n")),
     # provider
     path("provider/", provider.dashboard, name="provider-dashboard"),

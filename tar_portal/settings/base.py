@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    # TOTP second factor for plan staff, required for the UM manager (issue 12).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "members",
     "authorizations",
@@ -45,9 +48,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a TOTP code this session (django_otp.login).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    # The one place the second factor is enforced for every page (accounts.otp).
+    "accounts.middleware.SecondFactorMiddleware",
     "tar_portal.headers.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -58,6 +65,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+# The name authenticator apps show next to the code (accounts.otp).
+OTP_TOTP_ISSUER = "TAR Portal"
 
 TEMPLATES = [
     {
