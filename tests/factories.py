@@ -8,6 +8,7 @@ from itertools import count
 
 import factory
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
 from authorizations.models import OrganizationKind, Provider, ProviderOrganization, Specialty
@@ -15,6 +16,9 @@ from authorizations.services import referral_create
 from authorizations.validators import npi_check_digit
 from criteria.services import criteria_publish_catalog
 from members.models import EligibilitySpan, Member
+
+# The world's manager's TOTP key (hex): tests compute its codes (tests/accounts/test_totp.py).
+MANAGER_OTP_KEY = "00112233445566778899aabbccddeeff00112233"
 
 ESI_MEETS = {
     "radicular_findings": True,
@@ -170,6 +174,10 @@ def build_world() -> World:
         "memberservices": UserFactory(username="memberservices", role=Role.MEMBER_SERVICES),
         "manager": UserFactory(username="manager", role=Role.MANAGER),
     }
+    # The manager must sign in with a code (accounts.otp): the persona has an authenticator.
+    TOTPDevice.objects.create(
+        user=users["manager"], name="Test authenticator", key=MANAGER_OTP_KEY, confirmed=True
+    )
     today = timezone.localdate()
     referral = referral_create(
         user=users["pcp"],

@@ -106,7 +106,7 @@ def test_each_operation_documents_its_own_request_body(schema):
     assert {"member", "servicing_provider", "request_type", "urgency", "lines"} <= set(tar)
     assert "password" not in tar
     token = _request_properties(schema, "/api/v1/auth/token/", "post")
-    assert set(token) == {"username", "password"}
+    assert set(token) == {"username", "password", "otp"}
     decision = _request_properties(schema, "/api/v1/tars/{tar_id}/decision", "post")
     assert {"outcome", "reason_code", "rationale", "criteria_refs"} <= set(decision)
     extend = _request_properties(schema, "/api/v1/tars/{tar_id}/extend", "post")

@@ -9,6 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from accounts.otp import otp_device_get
 
 # pytest-playwright runs an event loop in the main thread while the tests touch the ORM there.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -83,11 +86,18 @@ def screenshots() -> Path:
 
 @pytest.fixture
 def client_for(world, client):
-    """client_for("nurse") → the Django test client signed in as that persona."""
+    """client_for("nurse") → the Django test client signed in as that persona, with the
+    second step passed for a persona with an authenticator (the manager; accounts.otp)."""
 
     def login(persona: str):
         client.logout()
-        client.force_login(world.users[persona])
+        user = world.users[persona]
+        client.force_login(user)
+        device = otp_device_get(user=user)
+        if device is not None:
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         return client
 
     return login

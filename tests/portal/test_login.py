@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
     [
         ("provider", "/provider/"),
         ("nurse", "/review/"),
-        ("manager", "/review/"),
+        ("manager", "/accounts/verify/"),  # the second step first (tests/accounts/test_totp.py)
         ("physician", "/physician/"),
         ("member", "/member/"),
         ("coordinator", "/intake/"),

@@ -10,8 +10,10 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
+from accounts.otp import otp_device_get
 from authorizations import services
 from authorizations.models import (
     OrganizationKind,
@@ -29,6 +31,9 @@ from notifications.models import Letter, Notice, NoticeStatus
 from notifications.services import notice_deliver
 
 DEFAULT_PASSWORD = "demo-pass-2026"  # noqa: S105 - PRODUCT §9 demo default, never production
+# The demo manager's TOTP key: RFC 6238's test secret "12345678901234567890", base32
+# GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ (README, demo logins). Public on purpose: demo only.
+DEMO_MANAGER_OTP_KEY = "3132333435363738393031323334353637383930"
 
 ESI_ANSWERS = {
     "radicular_findings": True,
@@ -310,6 +315,12 @@ class Command(BaseCommand):
                 user.save()
                 if role in ROLE_GROUP:
                     user.groups.add(self._group(ROLE_GROUP[role]))
+            if role == Role.MANAGER and otp_device_get(user=user) is None:
+                # The manager must sign in with a code (accounts.otp); the demo's authenticator
+                # has the published RFC 6238 test secret (README, demo logins).
+                TOTPDevice.objects.create(
+                    user=user, name="Demo authenticator", key=DEMO_MANAGER_OTP_KEY, confirmed=True
+                )
             users[username] = user
 
         referrals = {}
