@@ -272,7 +272,9 @@ class PeerToPeerOutput(serializers.ModelSerializer):
     tar_number = serializers.CharField(source="tar.number")
     decision = serializers.IntegerField(source="decision_id", allow_null=True)
     requested_by = serializers.CharField(source="requested_by.username")
-    requesting_provider = serializers.CharField(source="requesting_provider.npi", default=None, allow_null=True)
+    requesting_provider = serializers.CharField(
+        source="requesting_provider.npi", default=None, allow_null=True
+    )
     physician = serializers.CharField(source="physician.username", default=None, allow_null=True)
     physician_id = serializers.IntegerField(allow_null=True)
     changed_decision = serializers.IntegerField(source="changed_decision_id", allow_null=True)

@@ -250,7 +250,9 @@ class TarListOutput(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.full_name")
     requesting_provider = serializers.CharField(source="requesting_provider.npi")
     servicing_provider = serializers.CharField(source="servicing_provider.npi")
-    assigned_to = serializers.CharField(source="assigned_to.username", default=None, allow_null=True)
+    assigned_to = serializers.CharField(
+        source="assigned_to.username", default=None, allow_null=True
+    )
     codes = serializers.SerializerMethodField()
 
     class Meta:

@@ -25,7 +25,9 @@ class MemberOutput(serializers.ModelSerializer):
     eligibility_spans = SpanOutput(many=True)
     pcp = serializers.CharField(source="pcp.npi", default=None, allow_null=True)
     pcp_name = serializers.CharField(source="pcp.name", default=None, allow_null=True)
-    pcp_organization = serializers.CharField(source="pcp.organization.name", default=None, allow_null=True)
+    pcp_organization = serializers.CharField(
+        source="pcp.organization.name", default=None, allow_null=True
+    )
 
     class Meta:
         model = Member
