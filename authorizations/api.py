@@ -794,7 +794,7 @@ class AttachmentDownloadApi(APIView):
             attachment.file.open("rb"),
             content_type=attachment.content_type,
             as_attachment=True,
-            filename=attachment.original_name,
+            filename=services.attachment_download_name(attachment),
         )
         response["Cache-Control"] = "private, no-store"
         return response

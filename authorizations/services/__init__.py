@@ -6,6 +6,7 @@ change is an action of the TAR machine applied by the workflow kernel
 from authorizations.services.attachments import (
     ALLOWED_ATTACHMENT_TYPES,
     attachment_add,
+    attachment_download_name,
     attachment_record_read,
     sniff_content_type,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "TarInput",
     "apply_line_decisions",
     "attachment_add",
+    "attachment_download_name",
     "attachment_record_read",
     "authorize_decision",
     "history_record",

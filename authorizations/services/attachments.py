@@ -4,6 +4,7 @@ the web root under a name of ours, and every staff read recorded."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePath
 
 import filetype
 from django.conf import settings
@@ -22,6 +23,14 @@ ALLOWED_ATTACHMENT_TYPES = {
     "image/jpeg": "jpg",
     "image/tiff": "tif",
 }
+
+
+def attachment_download_name(attachment: Attachment) -> str:
+    """The name a download is saved under: the uploader's name with the extension of what
+    the file really is (a PDF named `.html` downloads as `.pdf`, never as a page)."""
+    stem = PurePath(attachment.original_name or "document").stem or "document"
+    extension = ALLOWED_ATTACHMENT_TYPES.get(attachment.content_type, "bin")
+    return f"{stem}.{extension}"
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -79,14 +88,24 @@ def attachment_add(
             upload,
             save=False,
         )
-        attachment.save()
-        history_record(
-            tar=tar,
-            member=tar.member,
-            actor=user,
-            action=HistoryAction.ATTACHMENT_ADDED,
-            detail={"attachment": attachment.pk, "content_type": content_type, "size": upload.size},
-        )
+        try:
+            attachment.save()
+            history_record(
+                tar=tar,
+                member=tar.member,
+                actor=user,
+                action=HistoryAction.ATTACHMENT_ADDED,
+                detail={
+                    "attachment": attachment.pk,
+                    "content_type": content_type,
+                    "size": upload.size,
+                },
+            )
+        except BaseException:
+            # The row is rolled back with the transaction; the file must go with it, or a
+            # copy of PHI stays on disk that no record points to.
+            attachment.file.delete(save=False)
+            raise
     return attachment
 
 

@@ -249,3 +249,27 @@ def test_provider_download_is_not_recorded_as_a_staff_read(api, tar, attachment_
 def test_refused_download_is_not_recorded(api, tar, attachment_id):
     _download(api("provider2"), attachment_id)
     assert not HistoryEntry.objects.filter(tar_id=tar, action=HistoryAction.ATTACHMENT_READ)
+
+
+def test_a_pdf_named_html_downloads_as_a_pdf(api, tar):
+    """A PDF/HTML polyglot named `.html` is stored as the PDF it sniffs as, and is never
+    handed back under a name a browser would open as a page."""
+    response = _upload(api("provider"), tar, "results.html", PDF, content_type="text/html")
+    assert response.status_code == 201, response.json()
+    download = api("nurse").get(f"/api/v1/attachments/{response.json()['id']}/download")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert 'filename="results.pdf"' in download["Content-Disposition"]
+
+
+def test_a_failure_after_the_file_is_written_leaves_no_file(api, tar, monkeypatch, settings):
+    from authorizations.services import attachments
+
+    def fail(**kwargs):
+        raise RuntimeError("the history could not be written")
+
+    monkeypatch.setattr(attachments, "history_record", fail)
+    with pytest.raises(RuntimeError):
+        _upload(api("provider"), tar, "report.pdf", PDF)
+    stored = [p for p in Path(settings.PRIVATE_STORAGE_ROOT).rglob("*") if p.is_file()]
+    assert stored == []
