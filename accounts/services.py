@@ -5,10 +5,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tokens import tokens_revoke_all
 from tar_portal.errors import DomainError, ErrorCode
 
 
@@ -23,7 +25,6 @@ def user_record_failed_login(*, user: User) -> None:
         until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
         User.objects.filter(pk=user.pk).update(locked_until=until, failed_login_count=0)
         # Someone is guessing this account's password: sign its API clients out too.
-        from accounts.tokens import tokens_revoke_all
 
         tokens_revoke_all(user=user)
 
@@ -41,7 +42,6 @@ def _unknown_username_locked(username: str, *, failed: bool) -> bool:
     """A username with no account is counted and "locked" like a real one, in the cache, so
     that the answer after five tries does not tell which usernames exist. The lock time is
     stored as a value (not only as the key's expiry) so that it follows timezone.now()."""
-    from django.core.cache import cache
 
     key = _unknown_key(username)
     now = timezone.now()

@@ -25,6 +25,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooMa
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 
+from tar_portal.views import error_response
+
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CONTROL_MESSAGE = "Control characters (such as NUL) are not allowed."
 
@@ -106,7 +108,6 @@ def _check_body(request: HttpRequest, bad: dict[str, list[str]]) -> None:
 
 
 def _refusal(request: HttpRequest, message: str, fields: dict[str, list[str]]) -> HttpResponse:
-    from tar_portal.views import error_response
 
     return error_response(request, 400, "invalid", message, fields=fields)
 

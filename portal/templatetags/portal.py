@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import PLAN_STAFF_ROLES, Role
 from appeals.machines import APPEAL, IMR, PEER_TO_PEER
 from appeals.models import Appeal, ImrCase, PeerToPeer
+from authorizations.history_audience import status_label
 from authorizations.models import Tar
 from authorizations.transitions import TAR
 from authorizations.workflow import is_available
@@ -118,7 +119,6 @@ def question_label(key: str) -> str:
 @register.filter
 def plain_status(status: str) -> str:
     """A request's status in words for providers (never the code, e.g. `in_review`)."""
-    from authorizations.history_audience import status_label
 
     return status_label(status)
 
