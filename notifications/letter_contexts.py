@@ -45,6 +45,22 @@ def _event_id(notice: Notice, prefix: str) -> int:
     return int(tail)
 
 
+def _request_and_base(
+    notice: Notice, *, letter_date: date | None, version: int, correction_reason: str
+) -> tuple[Tar, LetterContext]:
+    """The request a notice is about, and the parts every letter on it shares."""
+    tar = Tar.objects.select_related(
+        "member", "requesting_provider__organization", "servicing_provider__organization"
+    ).get(pk=notice.tar_id)
+    return tar, tar_letter_context(
+        tar=tar,
+        audience=notice.audience,
+        letter_date=letter_date,
+        version=version,
+        correction_reason=correction_reason,
+    )
+
+
 def build_context(
     notice: Notice,
     *,
@@ -57,17 +73,8 @@ def build_context(
         return appeal_letter_context(
             notice, letter_date=letter_date, version=version, correction_reason=correction_reason
         )
-    tar = Tar.objects.select_related(
-        "member",
-        "requesting_provider__organization",
-        "servicing_provider__organization",
-    ).get(pk=notice.tar_id)
-    base = tar_letter_context(
-        tar=tar,
-        audience=notice.audience,
-        letter_date=letter_date,
-        version=version,
-        correction_reason=correction_reason,
+    tar, base = _request_and_base(
+        notice, letter_date=letter_date, version=version, correction_reason=correction_reason
     )
     language = base.language
     kind = notice.kind
@@ -169,15 +176,8 @@ def appeal_letter_context(
     if head not in APPEAL_EVENT_KEYS or not tail.isdigit():
         raise LetterError(f"notice {notice.pk} ({notice.event_key!r}) is not an appeal notice")
     record_id = int(tail)
-    tar = Tar.objects.select_related(
-        "member", "requesting_provider__organization", "servicing_provider__organization"
-    ).get(pk=notice.tar_id)
-    base = tar_letter_context(
-        tar=tar,
-        audience=notice.audience,
-        letter_date=letter_date,
-        version=version,
-        correction_reason=correction_reason,
+    tar, base = _request_and_base(
+        notice, letter_date=letter_date, version=version, correction_reason=correction_reason
     )
     language = base.language
 
