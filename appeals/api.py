@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
 from appeals import selectors, services
 from appeals.machines import APPEAL, IMR, AppealAction, ImrAction
 from appeals.models import (
@@ -34,7 +33,7 @@ from appeals.models import (
     PeerToPeerOutcome,
 )
 from authorizations.api import ERRORS, actions_output, valid_input
-from authorizations.selectors import tar_get
+from authorizations.selectors import sees_clinical_record, tar_get
 from authorizations.services import LineDecision
 from tar_portal.errors import DomainError, ErrorCode
 from tar_portal.pagination import Pagination
@@ -450,6 +449,9 @@ class PeerToPeerCancelApi(APIView):
 
 class ImrOutput(serializers.ModelSerializer):
     tar = serializers.IntegerField(source="tar_id")
+    # The questions put to the reviewer come from the clinical record: null for intake and
+    # member services, who track the case (authorizations.selectors.sees_clinical_record).
+    questions = serializers.SerializerMethodField()
     tar_number = serializers.CharField(source="tar.number")
     member = serializers.CharField(source="member.cin")
     appeal = serializers.IntegerField(source="appeal_id", allow_null=True)
@@ -514,15 +516,19 @@ class ImrOutput(serializers.ModelSerializer):
     def get_overdue(self, obj: ImrCase) -> bool:
         return obj.overdue_at is not None
 
-    def _is_member(self) -> bool:
+    def _hides_clinical(self) -> bool:
         user = self.context.get("user")
-        return user is not None and user.role == Role.MEMBER
+        return user is not None and not sees_clinical_record(user)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
+    def get_questions(self, obj: ImrCase) -> list[str] | None:
+        return None if self._hides_clinical() else list(obj.questions or [])
 
     def get_packet(self, obj: ImrCase) -> str | None:
-        return None if self._is_member() else f"/api/v1/imr/{obj.pk}/packet"
+        return None if self._hides_clinical() else f"/api/v1/imr/{obj.pk}/packet"
 
     def _download(self, attachment_id: int | None) -> str | None:
-        if attachment_id is None or self._is_member():
+        if attachment_id is None or self._hides_clinical():
             return None
         return f"/api/v1/attachments/{attachment_id}/download"
 

@@ -21,7 +21,7 @@ from appeals.models import (
 )
 from authorizations.clocks import PACIFIC
 from authorizations.models import Tar
-from authorizations.selectors import tar_scope_q
+from authorizations.selectors import sees_clinical_record, tar_scope_q
 from tar_portal.errors import DomainError, ErrorCode
 
 
@@ -201,9 +201,11 @@ def imr_get(*, user: User, imr_id: int) -> ImrCase:
 
 
 def imr_packet_get(*, user: User, imr_id: int) -> ImrCase:
-    """The referral packet is a clinical record: plan staff and the provider organizations on
-    the request may open it; members get their copies through member services (as with
+    """The referral packet is a clinical record: clinical staff and the provider organizations
+    on the request may open it; members get their copies through member services (as with
     attachments)."""
-    if user.role == Role.MEMBER:
+    if not sees_clinical_record(user):
+        # Members get their copies through member services; intake and member services
+        # track the case without its clinical content (least privilege, issue 12).
         raise _not_found()
     return imr_get(user=user, imr_id=imr_id)

@@ -17,6 +17,7 @@ from appeals import services as appeals
 from appeals.machines import IMR, ImrAction
 from appeals.models import ImrCase, ImrReviewType, ImrStatus
 from authorizations import services
+from authorizations.selectors import sees_clinical_record
 from portal import casework_selectors
 from portal.appeal_forms import ImrDeterminationForm, ImrFinalDecisionForm, line_errors_to_forms
 from portal.views.casework import imr_or_404, offers
@@ -117,6 +118,8 @@ def _render_case(request: HttpRequest, imr: ImrCase, *, status=200, error=None, 
         "final_form": forms_.get("final_form") or _final_form(imr, tar, choices=choices),
         "line_forms": forms_.get("line_forms") or line_forms_for(tar, prefix="final-line"),
         "open_form": forms_.get("open_form", ""),
+        # The packet and what was sent to the reviewer are clinical (least privilege).
+        "sees_clinical": sees_clinical_record(request.user),
         "can_record": offers(IMR, imr, ImrAction.RECORD_DETERMINATION, request.user),
         "can_decide": offers(IMR, imr, ImrAction.DECIDE, request.user),
     }

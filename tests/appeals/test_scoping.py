@@ -5,6 +5,7 @@ gets 404, as if the record did not exist."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from appeals.models import Appeal
 from tests.appeals.conftest import error
@@ -77,3 +78,29 @@ def test_the_member_their_provider_and_plan_staff_see_them(api, records, persona
         records["appeal"]
     ]
     assert [i["id"] for i in client.get("/api/v1/imr/").json()["results"]] == [records["imr"]]
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "memberservices"])
+def test_intake_and_member_services_track_an_imr_without_its_clinical_record(
+    api, records, persona, world
+):
+    """Least privilege (PRODUCT §2; issue 12): they see the case, its status and dates, not
+    the packet or the questions drawn from the clinical record."""
+    client = api(persona)
+    body = client.get(f"/api/v1/imr/{records['imr']}/").json()
+    assert body["number"] and body["status"] == "referred"
+    assert body["questions"] is None and body["packet"] is None
+    error(client.get(f"/api/v1/imr/{records['imr']}/packet"), 404, "not_found")
+    page = Client()
+    page.force_login(world.users[persona])
+    response = page.get(f"/imr/{records['imr']}/")
+    assert response.status_code == 200
+    assert b"Relevant medical history" not in response.content
+    assert b"referral packet" not in response.content
+    assert page.get(f"/imr/{records['imr']}/packet").status_code == 404
+
+
+def test_clinical_staff_see_the_imr_packet_and_questions(api, records):
+    body = api("nurse").get(f"/api/v1/imr/{records['imr']}/").json()
+    assert body["questions"] and body["packet"].endswith("/packet")
+    assert api("nurse").get(f"/api/v1/imr/{records['imr']}/packet").status_code == 200
