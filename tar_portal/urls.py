@@ -7,6 +7,9 @@ admin.site.site_header = "TAR Portal administration"
 admin.site.site_title = "TAR Portal"
 
 urlpatterns = [
+    path("", include("fhir.urls")),
+    path("", include("reports.urls")),
+    path("", include("grievances.urls")),
     path("", include("portal.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -33,9 +33,12 @@ INSTALLED_APPS = [
     "members",
     "authorizations",
     "appeals",
+    "grievances",
     "criteria",
     "notifications",
     "portal",
+    "reports",
+    "fhir",
 ]
 
 MIDDLEWARE = [
