@@ -4,7 +4,6 @@ page)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rest_framework import exceptions
@@ -23,7 +22,6 @@ from fhir.submit import InvalidBundle, pas_submit
 from fhir.validation import Issue, IssueType
 from tar_portal.errors import DomainError
 
-logger = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 
 
