@@ -427,10 +427,19 @@ def read_claim(
                 )
             )
         quantity = (item.get("quantity") or {}).get("value", 1)
+        if not isinstance(quantity, int | float) or quantity != int(quantity):
+            faults.append(
+                (
+                    RejectReason.INPUT_ERRORS,
+                    f"{path}.quantity",
+                    f"Item {sequence}: units are a whole number of services.",
+                )
+            )
+            continue
         lines.append(
             services.LineInput(
                 code=code,
-                units=int(quantity) if isinstance(quantity, int | float) else 0,
+                units=int(quantity),
                 service_date_from=start,
                 service_date_to=end or start,
                 diagnosis_codes=dx,

@@ -38,7 +38,7 @@ MUTATIONS = {
     "zero units": lambda b: _item(b).update(quantity={"value": 0}),
     "fractional units": lambda b: _item(b).update(quantity={"value": 1.5}),
     "huge units": lambda b: _item(b).update(quantity={"value": 10**9}),
-    "unknown code": lambda b: _item(b).update(
+    "code outside the catalogue": lambda b: _item(b).update(
         productOrService={"coding": [{"system": pas.CPT, "code": "00000"}]}
     ),
     "no code": lambda b: _item(b).update(productOrService={"text": "an injection"}),
@@ -74,7 +74,14 @@ MUTATIONS = {
 
 # Read as meant: the CIN normalized; a requestor NPI outside the caller's office is not
 # trusted, the caller's own provider is the requester.
-ACCEPTED = {"CIN in lower case with spaces", "requestor NPI of another office"}
+# A code outside the catalogue is reviewed case by case (criteria.coverage OUTSIDE_CATALOGUE),
+# as through the REST API.
+ACCEPTED = {
+    "CIN in lower case with spaces",
+    "requestor NPI of another office",
+    "code outside the catalogue",
+}
+REFUSED = {"fractional units", "zero units", "huge units", "no code", "not ICD-10"}
 
 
 @pytest.mark.parametrize("name", MUTATIONS)
@@ -89,6 +96,8 @@ def test_never_a_500(client_for, world, name):
         assert not Tar.objects.exists()
         return
     assert_valid_response(body, BundleKind.RESPONSE)
+    if name in REFUSED:
+        assert claim_of(body)["outcome"] == "error"
     if name in ACCEPTED:
         assert pas.review_actions(body) == ["A4"], body
         assert Tar.objects.get().requesting_provider == world.redwood_specialist
