@@ -150,6 +150,7 @@ class Channel(models.TextChoices):
     FAX = "fax", "Fax"
     MAIL = "mail", "Mail"
     PHONE = "phone", "Phone"
+    FHIR = "fhir", "FHIR API"  # Da Vinci PAS $submit from an EHR or intermediary (PRODUCT §11)
 
 
 class PlaceOfService(models.TextChoices):

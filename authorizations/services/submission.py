@@ -38,7 +38,7 @@ from criteria.models import CriteriaSetSetting
 from members.models import Member
 from tar_portal.errors import DomainError, ErrorCode
 
-PROVIDER_CHANNELS = (Channel.PORTAL, Channel.API)
+PROVIDER_CHANNELS = (Channel.PORTAL, Channel.API, Channel.FHIR)
 INTAKE_CHANNELS = (Channel.FAX, Channel.MAIL, Channel.PHONE)
 MAX_SERVICE_SPAN_DAYS = 365
 

@@ -9,10 +9,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('authorizations', '0007_event_outbox_appeals_app'),
+        ('fhir', '0001_pas_request_fhir'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
