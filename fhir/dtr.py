@@ -66,7 +66,7 @@ def questionnaire_url(set_id: str) -> str:
     return f"{canonical_base()}/Questionnaire/tar-{set_id.replace('_', '-')}"
 
 
-def _answer_system(key: str) -> str:
+def answer_system(key: str) -> str:
     return f"{canonical_base()}/CodeSystem/tar-answer-{key.replace('_', '-')}"
 
 
@@ -154,7 +154,7 @@ def _item(question: Mapping[str, Any]) -> dict[str, Any]:
 def _option(key: str, code: str, display: str, display_es: str) -> dict[str, Any]:
     return {
         "valueCoding": {
-            "system": _answer_system(key),
+            "system": answer_system(key),
             "code": code,
             "display": display,
             "_display": _es(display_es),
@@ -244,8 +244,8 @@ def _value(question: Mapping[str, Any], answer: Any) -> tuple[Any, str | None]:
     # enum and list: a coding of our code system, or the bare code as a string
     if kind == "valueCoding" and isinstance(value, Mapping):
         system = value.get("system")
-        if system not in (None, _answer_system(question["key"])):
-            return None, f"Use codes of {_answer_system(question['key'])}."
+        if system not in (None, answer_system(question["key"])):
+            return None, f"Use codes of {answer_system(question['key'])}."
         code = value.get("code")
     elif kind == "valueString":
         code = value
