@@ -244,7 +244,8 @@ def hook_response(
     context = body.get("context")
     if not isinstance(context, Mapping):
         raise CrdError("context is required.")
-    prefetch = body.get("prefetch") if isinstance(body.get("prefetch"), Mapping) else {}
+    given = body.get("prefetch")
+    prefetch: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     coverage_ref = _coverage_ref(prefetch)
     cards: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
