@@ -38,6 +38,9 @@ PROFILE_INQUIRY_RESPONSE = PAS + "profile-claiminquiryresponse"
 EXT_REVIEW_ACTION_CODE = PAS + "extension-reviewActionCode"
 EXT_PRE_AUTH_PERIOD = PAS + "extension-itemPreAuthPeriod"
 EXT_ERROR_PATH = PAS + "extension-errorPath"
+EXT_AUTHORIZED_DETAIL = PAS + "extension-itemAuthorizedDetail"
+CPT = "http://www.ama-assn.org/go/cpt"
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 EXT_ERROR_FOLLOWUP = PAS + "extension-errorFollowupAction"
 X12_REVIEW_ACTION = "https://codesystem.x12.org/005010/306"
 X12_REJECT_REASON = "https://codesystem.x12.org/005010/901"
@@ -183,6 +186,16 @@ def _line_action(tar: Tar, line: ServiceLine) -> tuple[str, str]:
     return ReviewAction.NOT_CERTIFIED
 
 
+def _citation(ref: Any) -> str:
+    """A criterion as the letters cite it (criteria.services.criteria_refs_resolve)."""
+    if not isinstance(ref, dict):
+        return str(ref)
+    return (
+        f"{ref.get('title', ref.get('criteria_set'))} version {ref.get('version')}, "
+        f"criterion {ref.get('number')} ({ref.get('ref')}): {ref.get('text', '')}"
+    ).strip()
+
+
 def reason_text(tar: Tar, decision: Decision | None) -> str:
     """The specific reason and the criteria cited, in the words the letters use."""
     if decision is None:
@@ -193,7 +206,7 @@ def reason_text(tar: Tar, decision: Decision | None) -> str:
     if decision.rationale:
         parts.append(decision.rationale)
     if decision.criteria_refs:
-        parts.append("Criteria cited: " + "; ".join(str(r) for r in decision.criteria_refs) + ".")
+        parts.append("Criteria cited: " + "; ".join(_citation(r) for r in decision.criteria_refs))
     return " ".join(parts)
 
 
@@ -226,20 +239,34 @@ def _item(
             "category": {"coding": [{"system": ADJUDICATION_SYSTEM, "code": "submitted"}]},
         }
     ]
-    if action in (ReviewAction.CERTIFIED, ReviewAction.MODIFIED) and line.approved_units:
-        adjudication.append(
-            {
-                "category": {"coding": [{"system": ADJUDICATION_SYSTEM, "code": "eligible"}]},
-                "value": line.approved_units,
-            }
-        )
     item: dict[str, Any] = {"itemSequence": sequence, "adjudication": adjudication}
     if action in (ReviewAction.CERTIFIED, ReviewAction.MODIFIED):
+        # What was authorized: the period, and the code and units (PAS itemAuthorizedDetail).
         item["extension"] = [
             {
                 "url": EXT_PRE_AUTH_PERIOD,
                 "valuePeriod": _period(line.approved_date_from, line.approved_date_to),
-            }
+            },
+            {
+                "url": EXT_AUTHORIZED_DETAIL,
+                "extension": [
+                    {
+                        "url": "productOrServiceCode",
+                        "valueCodeableConcept": {
+                            "coding": [
+                                {
+                                    "system": HCPCS if line.code[:1].isalpha() else CPT,
+                                    "code": line.code,
+                                }
+                            ]
+                        },
+                    },
+                    {
+                        "url": "quantity",
+                        "valueQuantity": {"value": line.approved_units or line.units},
+                    },
+                ],
+            },
         ]
     return item, action
 
@@ -460,11 +487,32 @@ def error_response_bundle(
 ) -> dict:
     """A conformant answer to a valid Bundle the plan cannot act on (member not found, not
     eligible, provider unknown): a ClaimResponse with outcome = error and one X12 901 code
-    per fault, each with the path in the request and the words (PRODUCT §11). It echoes the
-    request's own Patient, insurer and provider entries, which the ClaimResponse references."""
+    per fault, each with the path in the request and the words (PRODUCT §11)."""
+    return _echo_bundle(
+        request_bundle=request_bundle, errors=errors, items=[], now=now, inquiry=inquiry
+    )
+
+
+def no_action_response_bundle(
+    *, request_bundle: dict, items: list[dict], now: datetime | None = None
+) -> dict:
+    """Every item needs no TAR (PRODUCT §5): outcome complete, each item X12 306 NA with the
+    rule that exempts it. No TAR is created."""
+    return _echo_bundle(request_bundle=request_bundle, errors=[], items=items, now=now)
+
+
+def _echo_bundle(
+    *,
+    request_bundle: dict,
+    errors: list[tuple[tuple[str, str], str, str]],
+    items: list[dict],
+    now: datetime | None,
+    inquiry: bool = False,
+) -> dict:
+    """An answer without a TAR. It echoes the request's own Patient, insurer and provider
+    entries, which the ClaimResponse references."""
     now = now or timezone.now()
-    claim_entry = request_bundle["entry"][0]
-    claim = claim_entry["resource"]
+    claim = request_bundle["entry"][0]["resource"]
     identifier = request_bundle.get("identifier") or {}
     kept: list[dict] = []
     references: dict[str, dict] = {}
@@ -475,6 +523,9 @@ def error_response_bundle(
         key = _urn(identifier.get("value"), claim.get("id"), name)
         references[name] = {"reference": key}
         kept.append({"fullUrl": key, "resource": target})
+    words = " ".join(text for _, _, text in errors) or " ".join(
+        f"Item {i['sequence']}: no TAR is needed. {i.get('reason', '')}".strip() for i in items
+    )
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
         "meta": {"profile": [PROFILE_INQUIRY_RESPONSE if inquiry else PROFILE_CLAIM_RESPONSE]},
@@ -493,9 +544,11 @@ def error_response_bundle(
         "created": _instant(now),
         "insurer": references.get("insurer") or {"display": settings.PLAN_NAME},
         "request": {"identifier": (claim.get("identifier") or [{}])[0]},
-        "outcome": "error",
-        "disposition": " ".join(text for _, _, text in errors)[:1000],
-        "error": [
+        "outcome": "error" if errors else "complete",
+        "disposition": words[:1000],
+    }
+    if errors:
+        response["error"] = [
             {
                 "extension": [
                     {"url": EXT_ERROR_PATH, "valueString": path},
@@ -509,8 +562,10 @@ def error_response_bundle(
                 "code": {**_coding(X12_REJECT_REASON, code), "text": text},
             }
             for code, path, text in errors
-        ],
-    }
+        ]
+    if items:
+        response["item"] = [_no_tar_item(i["sequence"], i.get("reason", "")) for i in items]
+        response["processNote"] = [{"number": 1, "type": "display", "text": words}]
     if "provider" in references:
         response["requestor"] = references["provider"]
     entries = [

@@ -43,6 +43,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions as drf_exceptions
+from rest_framework.authentication import BaseAuthentication
 
 from accounts.models import Role, User
 from authorizations.models import ProviderOrganization
@@ -54,6 +55,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "Caller",
     "SmartAccess",
+    "SmartAccessTokenAuthentication",
     "SmartError",
     "access_for_request",
     "caller_for",
@@ -432,3 +434,21 @@ def _api_token_user(request: HttpRequest) -> User | None:
     except drf_exceptions.AuthenticationFailed:
         return None
     return user if user.is_active else None
+
+
+class SmartAccessTokenAuthentication(BaseAuthentication):
+    """DRF authentication for the PAS views (fhir.access.AUTHENTICATION_CLASSES): a SMART
+    access token authenticates as its client's service account, with the SmartAccess as
+    `request.auth` so the view can require its scope (fhir.access.caller_organization)."""
+
+    def authenticate(self, request: Any) -> tuple[User, SmartAccess] | None:
+        try:
+            access = access_for_request(request._request)
+        except SmartError as exc:
+            raise drf_exceptions.AuthenticationFailed(exc.description) from None
+        if access is None:
+            return None
+        return access.user, access
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="fhir"'

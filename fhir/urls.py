@@ -1,10 +1,14 @@
 from django.urls import path
 
-from fhir import auth_views, hook_views
+from fhir import auth_views, hook_views, views
 
 app_name = "fhir"
 
 urlpatterns: list = [
+    # Da Vinci PAS (PRODUCT §11).
+    path("fhir/metadata", views.MetadataView.as_view(), name="metadata"),
+    path("fhir/Claim/$submit", views.ClaimSubmitView.as_view(), name="claim-submit"),
+    path("fhir/Claim/$inquire", views.ClaimInquireView.as_view(), name="claim-inquire"),
     # fhir-auth: SMART Backend Services, subscriptions, CRD and DTR (PRODUCT §11).
     path("oauth/token", auth_views.token, name="oauth-token"),
     path(

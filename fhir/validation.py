@@ -198,8 +198,8 @@ def _bundle_shell(check: _Checker, bundle: Any, kind: BundleKind) -> list[dict]:
     for index, entry in enumerate(entries):
         path = f"Bundle.entry[{index}]"
         full_url = entry.get("fullUrl")
-        if not _present(full_url):
-            check.add(f"{path}.fullUrl", f"{path}.fullUrl is required.", IssueType.REQUIRED)
+        if not isinstance(full_url, str) or not full_url:
+            check.add(f"{path}.fullUrl", f"{path}.fullUrl (a URI) is required.", IssueType.REQUIRED)
         elif full_url in seen:
             check.add(f"{path}.fullUrl", f"{path}.fullUrl {full_url} appears twice.")
         else:
@@ -408,11 +408,15 @@ def structural_issues(resource: Any) -> list[Issue]:
     try:
         R4Bundle(resource, strict=True)
     except FHIRValidationError as exc:
-        return [
-            Issue("Bundle", line.strip(), IssueType.STRUCTURE)
+        # fhirclient nests its messages under "entry.1:" / "resource:" headings.
+        messages = [
+            line.strip().strip("'\"")
             for line in str(exc).splitlines()
-            if line.strip().startswith(("'", '"'))
-        ] or [Issue("Bundle", str(exc), IssueType.STRUCTURE)]
+            if line.strip() and not line.strip().endswith(":")
+        ]
+        return [Issue("Bundle", m, IssueType.STRUCTURE) for m in messages] or [
+            Issue("Bundle", str(exc), IssueType.STRUCTURE)
+        ]
     except (TypeError, ValueError, AttributeError) as exc:
         return [Issue("Bundle", f"Not valid FHIR R4: {exc}", IssueType.STRUCTURE)]
     return []
