@@ -266,11 +266,10 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
     from django.test import Client
+    from django.test.utils import setup_test_environment
     from django.utils import timezone
 
     from accounts.tokens import token_issue
-
-    from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client's host, the locmem mail outbox
     logging.getLogger("celery").setLevel(logging.WARNING)  # eager tasks log every dispatch
