@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 from joserfc import jwt
@@ -313,3 +316,39 @@ def test_a_superuser_registers_a_client_in_the_admin(world):
     assert (
         Client().post("/oauth/token", "x", "application/x-www-form-urlencoded").status_code == 400
     )
+
+
+def test_what_the_capability_statement_names_is_routed(http):
+    statement = http.get("/fhir/metadata").json()
+    for resource in statement["rest"][0]["resource"]:
+        if resource["type"] == "Subscription":
+            assert http.get("/fhir/Subscription").status_code == 401  # routed, needs a token
+        for operation in resource.get("operation") or []:
+            path = f"/fhir/{resource['type']}/${operation['name']}"
+            assert http.post(path, "{}", "application/fhir+json").status_code != 404, path
+    assert http.get("/.well-known/smart-configuration").status_code == 200
+
+
+def test_the_command_registers_a_client(world, tmp_path):
+    key = new_key("ES384")
+    jwks = tmp_path / "public.jwks.json"
+    jwks.write_text(json.dumps(public_jwks(key)))
+    out = StringIO()
+    call_command(
+        "fhir_client_register",
+        organization=world.redwood.name,
+        name="Redwood EHR",
+        jwks=str(jwks),
+        scope=["system/Claim.write"],
+        stdout=out,
+    )
+    client = SmartClient.objects.get(client_id=out.getvalue().strip())
+    assert client.organization == world.redwood
+    assert client.scopes == ["system/Claim.write"]
+    with pytest.raises(CommandError):
+        call_command("fhir_client_register", organization="Nobody", name="x", jwks=str(jwks))
+    jwks.write_text(json.dumps({"keys": [key.as_dict(private=True)]}))
+    with pytest.raises(CommandError, match="public key only"):
+        call_command(
+            "fhir_client_register", organization=world.redwood.name, name="x", jwks=str(jwks)
+        )
