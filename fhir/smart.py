@@ -266,6 +266,9 @@ def token_issue(
         raise _invalid_client(
             f"client_assertion does not verify with the client's keys ({exc.error})."
         ) from None
+    except (ValueError, TypeError, KeyError):
+        # A key that does not fit the algorithm, a malformed header: the same refusal.
+        raise _invalid_client("client_assertion does not verify with the client's keys.") from None
     claims = token.claims
     if token.header.get("alg") not in ASSERTION_ALGORITHMS:
         raise _invalid_client("client_assertion must be signed with RS384 or ES384.")

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 from joserfc import jwt
-from joserfc.jwk import OctKey, RSAKey
+from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from accounts.models import Role, User
 from fhir.admin import SmartClientForm
@@ -352,3 +352,12 @@ def test_the_command_registers_a_client(world, tmp_path):
         call_command(
             "fhir_client_register", organization=world.redwood.name, name="x", jwks=str(jwks)
         )
+
+
+def test_an_assertion_whose_algorithm_does_not_fit_the_key_is_refused(world, http):
+    client, key = register(world.redwood, "RS384")
+    other = new_key("ES384")
+    as_dict = other.as_dict(private=True)
+    as_dict["kid"] = key.kid  # the registered RSA key's kid, an EC signature
+    forged = assertion(client.client_id, ECKey.import_key(as_dict), alg="ES384")
+    _refused(token_request(http, forged), "invalid_client")
