@@ -57,7 +57,8 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
 		portal/casework_selectors.py \
-		fhir/validation.py fhir/submit.py fhir/responses.py fhir/inquire.py fhir/access.py
+		fhir/validation.py fhir/submit.py fhir/responses.py fhir/inquire.py fhir/access.py \
+		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py
 
 bench: install ## Run every benchmark under bench/ (PostgreSQL benches need DATABASE_URL)
 	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

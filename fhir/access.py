@@ -17,6 +17,7 @@ from rest_framework.request import Request
 
 from accounts.models import Role, User
 from authorizations.models import ProviderOrganization
+from fhir.smart import SmartAccess, SmartAccessTokenAuthentication
 
 
 class BearerTokenAuthentication(TokenAuthentication):
@@ -38,13 +39,17 @@ class BearerTokenAuthentication(TokenAuthentication):
         return 'Bearer realm="fhir"'
 
 
-# fhir-auth appends the SMART Backend Services access-token class here.
-AUTHENTICATION_CLASSES: list[type] = [BearerTokenAuthentication]
+# API tokens, then SMART Backend Services access tokens (fhir.smart).
+AUTHENTICATION_CLASSES: list[type] = [BearerTokenAuthentication, SmartAccessTokenAuthentication]
 
 
-def caller_organization(request: Request) -> ProviderOrganization:
+def caller_organization(request: Request, *, scope: str | None = None) -> ProviderOrganization:
     """The provider organization the caller acts for; 403 for anyone else. Plan staff work
-    requests in the portal, members see theirs there: the PAS API is the provider's face."""
+    requests in the portal, members see theirs there: the PAS API is the provider's face.
+    A SMART access token must also carry `scope` (403 insufficient scope otherwise)."""
+    auth = request.auth
+    if isinstance(auth, SmartAccess) and scope is not None and scope not in auth.scopes:
+        raise exceptions.PermissionDenied(f"This needs the SMART scope {scope}.")
     user: User = request.user
     if not user.is_authenticated:
         raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <token>'.")

@@ -7,3 +7,11 @@ class FhirConfig(AppConfig):
 
     name = "fhir"
     verbose_name = "FHIR prior-authorization API"
+
+    def ready(self) -> None:
+        from authorizations.workflow.outbox import register
+        from fhir.subscriptions import CONSUMER, NOTIFIED_KINDS
+        from fhir.tasks import subscriptions_on_event
+
+        # PRODUCT §11: a notification on each decision or pend, exactly once per event.
+        register(CONSUMER, subscriptions_on_event, NOTIFIED_KINDS)

@@ -43,3 +43,7 @@ class PasRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bundle_system}|{self.bundle_value} → {self.tar_id}"
+
+
+# SMART clients, subscriptions and deliveries (fhir-auth), kept in their own module.
+from fhir.auth_models import *  # noqa: E402, F403

@@ -38,6 +38,7 @@ from authorizations.validators import is_procedure_code
 from criteria import catalog
 from criteria.coverage import CoverageStatus, MemberFacts, coverage_requirement
 from criteria.engine import CriteriaError
+from fhir.dtr import DtrError, answers_from_questionnaire_response
 from fhir.models import PasRequest
 from fhir.responses import (
     RejectReason,
@@ -49,6 +50,7 @@ from fhir.validation import (
     EXT_CERTIFICATION_TYPE,
     BundleKind,
     Issue,
+    IssueType,
     extensions,
     is_update,
     resolve,
@@ -190,32 +192,21 @@ def is_cancel(claim: dict) -> bool:
 
 def questionnaire_answers(response: dict) -> dict[str, Any]:
     """A DTR QuestionnaireResponse's answers keyed by linkId (= the answer keys of PRODUCT
-    §6): one value per question, a list where several were given."""
-    answers: dict[str, Any] = {}
-
-    def value(answer: dict) -> Any:
-        for key, raw in answer.items():
-            if key == "valueCoding" and isinstance(raw, dict):
-                return raw.get("code")
-            if key.startswith("value"):
-                return raw
-        return None
-
-    def walk(items: list) -> None:
-        for item in items or []:
-            if not isinstance(item, dict):
-                continue
-            values = [value(a) for a in item.get("answer") or [] if isinstance(a, dict)]
-            values = [v for v in values if v is not None]
-            if item.get("linkId") and values:
-                answers[item["linkId"]] = values if len(values) > 1 else values[0]
-            walk(item.get("item") or [])
-            for answer in item.get("answer") or []:
-                if isinstance(answer, dict):
-                    walk(answer.get("item") or [])
-
-    walk(response.get("item") or [])
-    return answers
+    §6), checked against the criteria catalogue by fhir.dtr; an invalid answer is a 400
+    naming its question."""
+    try:
+        return answers_from_questionnaire_response(response)
+    except DtrError as exc:
+        raise InvalidBundle(
+            [
+                Issue(
+                    expression=f"QuestionnaireResponse.item.where(linkId='{key}')",
+                    diagnostics=f"{key}: {message}",
+                    code=IssueType.VALUE,
+                )
+                for key, message in exc.fields.items()
+            ]
+        ) from None
 
 
 def _answers(bundle: dict, claim: dict) -> dict[str, Any]:

@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.print_batch_build",
         "schedule": timedelta(seconds=env_int("TAR_PRINT_BATCH_SECONDS", 3600)),
     },
+    # FHIR subscription notifications due (a lost nudge, a retry that fell due).
+    "fhir-deliveries-send": {
+        "task": "fhir.tasks.deliveries_send",
+        "schedule": timedelta(seconds=env_int("TAR_FHIR_DELIVERIES_SECONDS", 60)),
+    },
     "notices-requeue-stalled": {
         "task": "notifications.tasks.notices_requeue_stalled",
         "schedule": timedelta(minutes=5),
@@ -273,6 +278,10 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "um-notices@tarportal.invalid")
 # Links in e-mail ("a letter is ready", notifications/mail.py) point here.
 PORTAL_BASE_URL = env_str("TAR_PORTAL_URL", "http://127.0.0.1:8000")
+# SMART access tokens' lifetime (fhir.smart; SMART recommends at most five minutes), and
+# whether subscription endpoints and jwks_uri may be http or local (development, tests only).
+FHIR_ACCESS_TOKEN_SECONDS = env_int("TAR_FHIR_ACCESS_TOKEN_SECONDS", 300)
+FHIR_ALLOW_HTTP_ENDPOINTS = env_bool("TAR_FHIR_ALLOW_HTTP_ENDPOINTS", False)
 
 # Login lockout (PRODUCT: lockout after repeated failures) and staff session timeout.
 LOGIN_MAX_FAILURES = env_int("TAR_LOGIN_MAX_FAILURES", 5)

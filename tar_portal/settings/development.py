@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-deploy")
 os.environ.setdefault("DJANGO_DEBUG", "true")
+# Local subscription receivers over http (fhir.subscriptions), never in production.
+os.environ.setdefault("TAR_FHIR_ALLOW_HTTP_ENDPOINTS", "true")
 
 from tar_portal.settings.base import *  # noqa: F403
 

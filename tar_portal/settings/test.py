@@ -23,3 +23,5 @@ STORAGES = {
 
 # WhiteNoise warns when the static root is missing; tests do not collect static files.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Subscription receivers and jwks_uri served by the tests on 127.0.0.1 over http.
+FHIR_ALLOW_HTTP_ENDPOINTS = True
