@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
+from authorizations.calendar import plan_holidays_seed
 from authorizations.models import OrganizationKind, Provider, ProviderOrganization, Specialty
 from authorizations.services import referral_create
 from authorizations.validators import npi_check_digit
@@ -116,6 +117,8 @@ class World:
 
 def build_world() -> World:
     criteria_publish_catalog()
+    # A transactional test flushes the migration-seeded rows; put them back.
+    plan_holidays_seed()
     redwood = OrganizationFactory(name="Redwood Pain Specialists")
     coastal = OrganizationFactory(name="Coastal Spine & Pain Center")
     valley = OrganizationFactory(name="Valley Family Medicine", kind=OrganizationKind.PRIMARY_CARE)

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Role, User
 from accounts.otp import otp_device_get
 from authorizations import services
+from authorizations.calendar import plan_holidays_seed
 from authorizations.models import (
     OrganizationKind,
     Provider,
@@ -113,6 +114,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run with production settings.")
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         criteria_publish_catalog()
+        plan_holidays_seed()
         with transaction.atomic():
             world = self._world(password)
         if not Tar.objects.filter(idempotency_key__startswith="demo-").exists():
