@@ -69,7 +69,7 @@ def test_pain_procedures_need_a_tar_a_raf_and_a_credentialed_specialist(
     assert coverage.criteria_set == set_id
     assert coverage.criteria_set_version == "2026.1"
     assert coverage.questions == tuple(
-        q["key"] for q in catalog.questions_for(catalog.CRITERIA_SETS[set_id])
+        q["key"] for q in catalog.questions_for(catalog.criteria_set_effective_on(set_id, DAY))
     )
     assert coverage.requirements == PAIN_REQUIREMENTS
     assert any("RAF" in r and "000 VI.C" in r for r in coverage.requirements)
