@@ -15,6 +15,7 @@ from authorizations.calendar import plan_holidays_seed
 from authorizations.models import OrganizationKind, Provider, ProviderOrganization, Specialty
 from authorizations.services import referral_create
 from authorizations.validators import npi_check_digit
+from criteria.pa_list import pa_list_seed
 from criteria.services import criteria_publish_catalog
 from members.models import EligibilitySpan, Member
 
@@ -119,6 +120,7 @@ def build_world() -> World:
     criteria_publish_catalog()
     # A transactional test flushes the migration-seeded rows; put them back.
     plan_holidays_seed()
+    pa_list_seed()
     redwood = OrganizationFactory(name="Redwood Pain Specialists")
     coastal = OrganizationFactory(name="Coastal Spine & Pain Center")
     valley = OrganizationFactory(name="Valley Family Medicine", kind=OrganizationKind.PRIMARY_CARE)
