@@ -92,6 +92,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.NURSE
+    # PRODUCT §7: a physician account always has a direct telephone.
+    direct_phone = factory.LazyAttributeSequence(
+        lambda user, n: f"(707) 555-{2000 + n % 8000:04d}" if user.role == Role.PHYSICIAN else ""
+    )
     password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
 
     @factory.post_generation
