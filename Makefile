@@ -56,7 +56,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		appeals/machines.py appeals/services appeals/selectors.py appeals/sweep.py \
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
-		portal/casework_selectors.py \
+		portal/casework_selectors.py authorizations/calendar.py criteria/pa_list.py \
 		fhir/validation.py fhir/submit.py fhir/responses.py fhir/inquire.py fhir/access.py \
 		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py
 

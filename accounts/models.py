@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -18,6 +19,12 @@ PLAN_STAFF_ROLES = frozenset(
 )
 # Plan staff whose reads of a member's clinical record are written to the history.
 CLINICAL_READ_LOGGED_ROLES = PLAN_STAFF_ROLES
+
+
+PHYSICIAN_NEEDS_DIRECT_PHONE = (
+    "A physician reviewer needs a direct telephone: it is printed on every provider letter "
+    "about their decisions (PRODUCT §7)."
+)
 
 
 class User(AbstractUser):
@@ -65,7 +72,19 @@ class User(AbstractUser):
             ),
         ]
 
+    def clean(self) -> None:
+        super().clean()
+        if self.role == Role.PHYSICIAN and not (self.direct_phone or "").strip():
+            raise ValidationError({"direct_phone": PHYSICIAN_NEEDS_DIRECT_PHONE})
+
     def save(self, *args, **kwargs):
+        # PRODUCT §7: a deciding physician's direct telephone is printed on every provider
+        # letter and never replaced by the general UM line, so a physician account is never
+        # saved without one (a save of other fields only, e.g. the login timestamp, passes).
+        update_fields = kwargs.get("update_fields")
+        checks_phone = update_fields is None or {"role", "direct_phone"} & set(update_fields)
+        if checks_phone and self.role == Role.PHYSICIAN and not (self.direct_phone or "").strip():
+            raise ValidationError({"direct_phone": PHYSICIAN_NEEDS_DIRECT_PHONE})
         # set_password() leaves the new raw password in _password until the save; a hash
         # upgrade at login clears it first, so only a real change revokes the API tokens.
         password_changed = getattr(self, "_password", None) is not None and self.pk is not None

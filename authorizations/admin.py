@@ -1,13 +1,15 @@
 from django.contrib import admin
 
+from authorizations.calendar import plan_holiday_delete, plan_holiday_save
 from authorizations.models import (
     Attachment,
-    CalendarAdjustment,
     Decision,
     DomainEvent,
     Extension,
     HistoryEntry,
     InformationRequest,
+    PlanHoliday,
+    PlanHolidayChange,
     Provider,
     ProviderOrganization,
     Referral,
@@ -145,10 +147,32 @@ class HistoryEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["tar", "member", "actor"]
 
 
-@admin.register(CalendarAdjustment)
-class CalendarAdjustmentAdmin(admin.ModelAdmin):
-    list_display = ["date", "kind", "name"]
-    list_filter = ["kind"]
+@admin.register(PlanHoliday)
+class PlanHolidayAdmin(admin.ModelAdmin):
+    """The plan's holidays, kept by the UM manager (PRODUCT §4). Every save and delete goes
+    through the calendar service: the change is recorded and every process's cached calendar
+    is invalidated."""
+
+    list_display = ["date", "name", "source"]
+    list_filter = [("date", admin.DateFieldListFilter)]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        plan_holiday_save(holiday=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        plan_holiday_delete(holiday=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for holiday in queryset:
+            plan_holiday_delete(holiday=holiday, user=request.user)
+
+
+@admin.register(PlanHolidayChange)
+class PlanHolidayChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["changed_at", "changed_by", "action", "holiday_date", "before", "after"]
+    list_filter = ["action"]
 
 
 @admin.register(DomainEvent)

@@ -85,6 +85,23 @@ class Rule(StrEnum):
     POST_SERVICE_NOTICE_30_CALENDAR_DAYS = "post_service_notice_30_calendar_days"
     # 002 table footnote 1; H&S 1367.01: member letter mailed within 2 business days
     MEMBER_NOTICE_2_BUSINESS_DAYS = "member_notice_2_business_days"
+    # 42 CFR 438.210(d)(2), 438.404(c)(6): urgent member notice within 72 hours of receipt
+    MEMBER_NOTICE_URGENT_72_HOURS = "member_notice_urgent_72_hours"
+    # 42 CFR 438.210(d)(1) (from 2026), 438.404(c)(6): routine member notice within 7 calendar
+    # days of receipt
+    MEMBER_NOTICE_ROUTINE_7_CALENDAR_DAYS = "member_notice_routine_7_calendar_days"
+    # 42 CFR 438.210(d)(1)(ii), (d)(2)(ii); PRODUCT §4: the federal notice limit moves to the
+    # lawfully extended decision deadline
+    MEMBER_NOTICE_EXTENDED_DEADLINE = "member_notice_extended_deadline"
+    # PRODUCT §4 "Provider notice after an extension": no later than the extended deadline
+    PROVIDER_NOTICE_EXTENDED_DEADLINE = "provider_notice_extended_deadline"
+    # H&S 1367.01(h)(5); PRODUCT §4: information arrived after an extension, the decision is
+    # due within the original window from its arrival (never before the original deadline)
+    INFORMATION_RECEIVED_ORIGINAL_WINDOW = "information_received_original_window"
+    # ... but never later than the extended deadline
+    INFORMATION_RECEIVED_EXTENDED_DEADLINE = "information_received_extended_deadline"
+    # ... and never earlier than the original deadline
+    INFORMATION_RECEIVED_ORIGINAL_DEADLINE = "information_received_original_deadline"
     # PRODUCT §4 "Untimely"; 42 CFR 438.404(c)(5): notice due the day the deadline is missed
     UNTIMELY_NOTICE_SAME_DAY = "untimely_notice_same_day"
     # 002 table: urgent, extendable once to 14 calendar days after receipt
@@ -496,23 +513,20 @@ def provider_notice_deadline(
     urgency: str,
     decided_at: datetime | None,
     calendar: BusinessCalendar,
+    extended_due_at: datetime | None = None,
 ) -> Deadline | None:
     """When the practitioner must be told the decision (002 table, "Notification").
 
-    Returns None for a routine pre-service/concurrent request not decided yet: its notice
-    clock only starts at the decision.
+    ``extended_due_at`` is the decision deadline after a lawful extension (None when the
+    request was never extended). Returns None for a routine pre-service/concurrent request
+    not decided yet: its notice clock only starts at the decision.
     """
     _require_aware(received_at, "received_at")
     kind = _request_type(request_type)
     level = _urgency(urgency)
     received_utc = received_at.astimezone(UTC)
-    decided_utc: datetime | None = None
-    if decided_at is not None:
-        decided_utc = _require_aware(decided_at, "decided_at").astimezone(UTC)
-        if decided_utc < received_utc:
-            raise ClockError(
-                ClockErrorCode.DECISION_BEFORE_RECEIPT, "decided_at is before received_at"
-            )
+    decided_utc = _decided_utc(decided_at, received_utc)
+    extended_utc = _extended_utc(extended_due_at, kind)
 
     if kind is RequestType.POST_SERVICE:
         # 002 "Post-Service Retrospective Review": within 24 hours of the decision, but no
@@ -528,11 +542,24 @@ def provider_notice_deadline(
         )
         return Deadline(due_at=due, rule=rule)
     if level is Urgency.URGENT:
-        # 002 table: urgent notification, 72 hours of receipt (same as the decision).
-        return Deadline(
-            due_at=_hours_after(received_utc, 72),
-            rule=Rule.PROVIDER_NOTICE_WITH_DECISION_72_HOURS,
+        if extended_utc is None:
+            # 002 table: urgent notification, 72 hours of receipt (same as the decision).
+            return Deadline(
+                due_at=_hours_after(received_utc, 72),
+                rule=Rule.PROVIDER_NOTICE_WITH_DECISION_72_HOURS,
+            )
+        # PRODUCT §4 "Provider notice after an extension" (002 table; H&S 1367.01(h)(5)): after
+        # a lawful extension the notice is due 24 hours after the decision and no later than
+        # the extended deadline, never before the decision could lawfully be made.
+        if decided_utc is None:
+            return Deadline(due_at=extended_utc, rule=Rule.PROVIDER_NOTICE_EXTENDED_DEADLINE)
+        rule, due = _earliest(
+            (
+                (Rule.PROVIDER_NOTICE_24_HOURS_AFTER_DECISION, _hours_after(decided_utc, 24)),
+                (Rule.PROVIDER_NOTICE_EXTENDED_DEADLINE, extended_utc),
+            )
         )
+        return Deadline(due_at=max(due, decided_utc), rule=rule)
     if decided_utc is None:
         return None
     # 002 table: routine notification, 24 hours of the determination.
@@ -541,14 +568,121 @@ def provider_notice_deadline(
     )
 
 
-def member_notice_deadline(*, decided_at: datetime, calendar: BusinessCalendar) -> Deadline:
-    # 002 table footnote 1 (DHCS); H&S 1367.01: written notice mailed to the member within two
-    # business days of the decision, counted from the decision's Pacific date.
+def member_notice_deadline(
+    *,
+    received_at: datetime,
+    request_type: str,
+    urgency: str,
+    decided_at: datetime,
+    calendar: BusinessCalendar,
+    extended_due_at: datetime | None = None,
+) -> Deadline:
+    """When the member's written notice of a decision is due (PRODUCT §4 "Member written
+    notice"): the earliest of the rules below binds, and its rule is recorded.
+
+    A decision made after the federal limit gives a due instant before the decision: the
+    notice is late from the start, as it is (the decision itself was untimely).
+    """
+    _require_aware(received_at, "received_at")
+    kind = _request_type(request_type)
+    level = _urgency(urgency)
+    received_utc = received_at.astimezone(UTC)
+    decided_utc = _decided_utc(_require_aware(decided_at, "decided_at"), received_utc)
+    assert decided_utc is not None
+    extended_utc = _extended_utc(extended_due_at, kind)
+    mailing = mailing_deadline(decided_at=decided_utc, calendar=calendar)
+    candidates: list[tuple[Rule, datetime]] = [(mailing.rule, mailing.due_at)]
+    if kind is not RequestType.POST_SERVICE:
+        if extended_utc is not None:
+            # 42 CFR 438.210(d)(1)(ii), (d)(2)(ii): a lawful extension moves the federal notice
+            # limit to the extended decision deadline (PRODUCT §4).
+            candidates.append((Rule.MEMBER_NOTICE_EXTENDED_DEADLINE, extended_utc))
+        elif level is Urgency.URGENT:
+            # 42 CFR 438.210(d)(2), 438.404(c)(6): notice within 72 hours of receipt.
+            candidates.append((Rule.MEMBER_NOTICE_URGENT_72_HOURS, _hours_after(received_utc, 72)))
+        else:
+            # 42 CFR 438.210(d)(1) (rating periods from 2026-01-01), 438.404(c)(6): notice within
+            # 7 calendar days of receipt.
+            candidates.append(
+                (
+                    Rule.MEMBER_NOTICE_ROUTINE_7_CALENDAR_DAYS,
+                    _calendar_days_after(received_at.astimezone(PACIFIC).date(), 7),
+                )
+            )
+    rule, due = _earliest(tuple(candidates))
+    return Deadline(due_at=due, rule=rule)
+
+
+def mailing_deadline(*, decided_at: datetime, calendar: BusinessCalendar) -> Deadline:
+    """A letter mailed within two business days of a decision, with no federal limit on top
+    (criteria copies, IMR outcomes); a TAR decision's member notice is
+    ``member_notice_deadline``."""
+    # 002 table footnote 1 (DHCS); H&S 1367.01(h)(3): mailed within two business days of the
+    # decision, counted from the decision's Pacific date.
     decided_date = _require_aware(decided_at, "decided_at").astimezone(PACIFIC).date()
     return Deadline(
         due_at=_business_days_after(calendar, decided_date, 2),
         rule=Rule.MEMBER_NOTICE_2_BUSINESS_DAYS,
     )
+
+
+def deadline_after_information(
+    *,
+    received_at: datetime,
+    request_type: str,
+    urgency: str,
+    original_due_at: datetime,
+    extended_due_at: datetime,
+    arrived_at: datetime,
+    calendar: BusinessCalendar,
+) -> Deadline:
+    """The decision deadline once the information an extension waited for has arrived.
+
+    H&S 1367.01(h)(5); PRODUCT §4 "Information received after an extension": decide within
+    the original window counted from the arrival (72 hours urgent; 5 business days routine,
+    from the arrival's effective receipt as for the request itself), but never later than the
+    extended deadline and never earlier than the original one:
+    ``due = min(extended_due, max(original_due, arrival + window))``.
+    """
+    _require_aware(received_at, "received_at")
+    kind = _request_type(request_type)
+    level = _urgency(urgency)
+    if kind is RequestType.POST_SERVICE:
+        raise ClockError(
+            ClockErrorCode.EXTENSION_NOT_ALLOWED, "post-service requests are never extended"
+        )
+    original = _require_aware(original_due_at, "original_due_at").astimezone(UTC)
+    extended = _require_aware(extended_due_at, "extended_due_at").astimezone(UTC)
+    arrived = _require_aware(arrived_at, "arrived_at").astimezone(UTC)
+    if level is Urgency.URGENT:
+        window_end = _hours_after(arrived, 72)
+    else:
+        _, effective_date = _effective_receipt(arrived, arrived.astimezone(PACIFIC), calendar)
+        window_end = _business_days_after(calendar, effective_date, 5)
+    if window_end <= original:
+        return Deadline(due_at=original, rule=Rule.INFORMATION_RECEIVED_ORIGINAL_DEADLINE)
+    if window_end >= extended:
+        return Deadline(due_at=extended, rule=Rule.INFORMATION_RECEIVED_EXTENDED_DEADLINE)
+    return Deadline(due_at=window_end, rule=Rule.INFORMATION_RECEIVED_ORIGINAL_WINDOW)
+
+
+def _decided_utc(decided_at: datetime | None, received_utc: datetime) -> datetime | None:
+    if decided_at is None:
+        return None
+    decided_utc = _require_aware(decided_at, "decided_at").astimezone(UTC)
+    if decided_utc < received_utc:
+        raise ClockError(ClockErrorCode.DECISION_BEFORE_RECEIPT, "decided_at is before received_at")
+    return decided_utc
+
+
+def _extended_utc(extended_due_at: datetime | None, kind: RequestType) -> datetime | None:
+    if extended_due_at is None:
+        return None
+    if kind is RequestType.POST_SERVICE:
+        raise ClockError(
+            ClockErrorCode.EXTENSION_NOT_ALLOWED, "post-service requests are never extended"
+        )
+    return _require_aware(extended_due_at, "extended_due_at").astimezone(UTC)
 
 
 def untimely_notice_deadline(*, breached_at: datetime) -> Deadline:

@@ -13,8 +13,9 @@ from authorizations import selectors
 from authorizations.services.evaluation import evaluate_for_member
 from criteria import catalog
 from criteria.api import COVERAGE_OUTPUT, EVALUATION_OUTPUT, criteria_error
-from criteria.coverage import MemberFacts, coverage_requirement
+from criteria.coverage import MemberFacts
 from criteria.engine import CriteriaError
+from criteria.pa_list import coverage_lookup
 from tar_portal.errors import DomainError, ErrorCode
 
 
@@ -50,7 +51,7 @@ class CoverageRequirementsApi(APIView):
                 cancer=member.cancer_diagnosis,
             )
         try:
-            coverage = coverage_requirement(
+            coverage = coverage_lookup(
                 code=data["code"],
                 service_date=day,
                 member=facts,

@@ -1,6 +1,10 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from authorizations.storage import private_storage
@@ -285,6 +289,7 @@ class Tar(models.Model):
     provider_notice_due_at = models.DateTimeField(null=True, blank=True)
     provider_notice_rule = models.CharField(max_length=60, blank=True)
     member_notice_due_at = models.DateTimeField(null=True, blank=True)
+    member_notice_rule = models.CharField(max_length=60, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -532,23 +537,75 @@ class NumberSequence(models.Model):
         ]
 
 
-class CalendarAdjustmentKind(models.TextChoices):
-    ADDED = "added", "Added plan holiday"  # a closure day the library does not know
-    REMOVED = "removed", "Removed holiday"  # the plan works on a state holiday
-
-
-class CalendarAdjustment(models.Model):
-    """Admin edits to the business calendar on top of the `holidays` library (PRODUCT §4)."""
+class PlanHoliday(models.Model):
+    """A day the plan's UM department is closed: the plan's own calendar, one row per holiday
+    and year (PRODUCT §4; issue 11 row 17). Seeded once from the `holidays` library's
+    California list, keeping only the state's paid holidays (Gov. Code 19853; CalHR), then
+    kept by the UM manager in the admin. A library upgrade never moves a deadline."""
 
     date = models.DateField(unique=True)
-    kind = models.CharField(max_length=10, choices=CalendarAdjustmentKind.choices)
     name = models.CharField(max_length=120)
+    source = models.CharField(
+        max_length=200,
+        help_text="Why the plan is closed that day, e.g. 'Gov. Code 19853 (CalHR state holiday)'.",
+    )
 
     class Meta:
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.kind}: {self.name}"
+        return f"{self.date} {self.name}"
+
+
+class PlanCalendarVersion(models.Model):
+    """One row: a fresh random token on every holiday edit, written in the edit's transaction,
+    so each process knows its cached calendar is stale (authorizations/calendar.py). A token,
+    not a counter: an edit rolled back and another committed can never share a version."""
+
+    token = models.CharField(max_length=32, default="")
+
+    @classmethod
+    def bump(cls) -> None:
+        token = uuid.uuid4().hex
+        if not cls.objects.filter(pk=1).update(token=token):
+            cls.objects.update_or_create(pk=1, defaults={"token": token})
+
+    @classmethod
+    def current(cls) -> str:
+        return cls.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+
+
+@receiver([post_save, post_delete], sender=PlanHoliday)
+def _plan_calendar_changed(**kwargs) -> None:
+    # Every edit, however made (admin, shell, a queryset delete), bumps the calendar version in
+    # its own transaction, so no process keeps computing deadlines from the old list.
+    # (bulk_create and queryset.update send no signal: their callers bump themselves.)
+    PlanCalendarVersion.bump()
+
+
+class PlanDataChangeAction(models.TextChoices):
+    ADDED = "added", "Added"
+    CHANGED = "changed", "Changed"
+    REMOVED = "removed", "Removed"
+
+
+class PlanHolidayChange(models.Model):
+    """Who changed the plan's calendar, what and when (append-only; PRODUCT §4)."""
+
+    holiday_date = models.DateField()
+    action = models.CharField(max_length=10, choices=PlanDataChangeAction.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.changed_at:%Y-%m-%d %H:%M} {self.action} {self.holiday_date}"
 
 
 class DeadlineAlert(models.Model):

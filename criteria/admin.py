@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from criteria.models import CriteriaSet, CriteriaSetSetting
+from criteria.models import CriteriaSet, CriteriaSetSetting, PaListChange, PaListEntry
+from criteria.pa_list import pa_list_entry_delete, pa_list_entry_save
 
 
 @admin.register(CriteriaSet)
@@ -86,3 +87,47 @@ class CriteriaSetAdmin(admin.ModelAdmin):
 @admin.register(CriteriaSetSetting)
 class CriteriaSetSettingAdmin(admin.ModelAdmin):
     list_display = ["set_id", "auto_approve"]
+
+
+@admin.register(PaListEntry)
+class PaListEntryAdmin(admin.ModelAdmin):
+    """The plan's prior-authorization list, kept by the UM manager (PRODUCT §5). Every save and
+    delete goes through criteria.pa_list, which records who changed what and when."""
+
+    list_display = [
+        "code_from",
+        "code_to",
+        "tar_required",
+        "rule",
+        "effective_from",
+        "effective_to",
+        "source",
+        "description",
+    ]
+    list_filter = ["tar_required", "rule"]
+    search_fields = ["code_from", "code_to", "description", "source"]
+
+    def save_model(self, request, obj, form, change):
+        pa_list_entry_save(entry=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        pa_list_entry_delete(entry=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset:
+            pa_list_entry_delete(entry=entry, user=request.user)
+
+
+@admin.register(PaListChange)
+class PaListChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "changed_by", "action", "entry_id_at_change", "before", "after"]
+    list_filter = ["action"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -691,7 +691,70 @@ PUMP_PERMANENT: dict[str, Any] = _set(
     _PUMP_TRIAL_CRITERIA + _PERMANENT_CRITERIA,
 )
 
-# Every shipped version (the Django side loads them all); one per id for now.
+# --------------------------------------------------------------------------------------------
+# Version 2026.2 (issue 11 row 13): two corrections to PRODUCT §6, each a new version of its
+# set; 2026.1 stays published, unchanged, for the requests reviewed under it.
+
+_VERSION_2026_2 = "2026.2"
+_EFFECTIVE_FROM_2026_2 = "2026-12-01"
+
+
+def _revision(
+    base: dict[str, Any], number: int, text: str, text_es: str, rule: dict[str, Any]
+) -> dict[str, Any]:
+    revised = copy.deepcopy(base)
+    revised["version"] = _VERSION_2026_2
+    revised["effective_from"] = _EFFECTIVE_FROM_2026_2
+    revised["criteria"][number - 1] = _criterion(base["id"], number, text, text_es, rule)
+    return revised
+
+
+# PRODUCT §6 facet MBB: a second block needs >= 80 % relief from the first, read from
+# `mbb_relief_percents` (one fact, one key). 2026.1 read `prior_relief_percent`, which a
+# complete MBB request does not fill in, so it was asked for information.
+FACET_MBB_2026_2: dict[str, Any] = _revision(
+    FACET_MBB,
+    8,
+    "If you already had a nerve block in this area in the last 12 months, each one lowered "
+    "your pain by at least 80%.",
+    "Si ya le hicieron bloqueos nerviosos en esta zona en los últimos 12 meses, cada uno le "
+    "bajó el dolor por lo menos un 80%.",
+    {
+        "op": "when",
+        "if": {"op": "is_repeat"},
+        "then": {"op": "list_min_len_all_gte", "key": "mbb_relief_percents", "min_len": 1,
+                 "value": 80},
+    },
+)  # fmt: skip
+
+# PRODUCT §6 facet RFA: a repeat RFA (any earlier RFA in this region, however long ago) needs
+# >= 50 % relief lasting >= 6 months from the last. 2026.1 only looked at the last 12 months,
+# so an ablation 14 months ago with 20 % relief met criteria. An earlier ablation shows as an
+# answered relief question ("leave blank if there was no earlier ablation").
+FACET_RFA_2026_2: dict[str, Any] = _revision(
+    FACET_RFA,
+    4,
+    "If you had this procedure in this area before, however long ago, the last one lowered "
+    "your pain by at least 50% for at least 6 months.",
+    "Si ya le hicieron este procedimiento en esta zona, sin importar cuándo, el último le "
+    "bajó el dolor por lo menos un 50% durante por lo menos 6 meses.",
+    {
+        "op": "when",
+        "if": {
+            "op": "any",
+            "rules": [{"op": "is_repeat"}, {"op": "answered", "key": "prior_rfa_relief_percent"}],
+        },
+        "then": {
+            "op": "all",
+            "rules": [
+                {"op": "gte", "key": "prior_rfa_relief_percent", "value": 50},
+                {"op": "gte", "key": "prior_rfa_relief_months", "value": 6},
+            ],
+        },
+    },
+)
+
+# Every shipped version (the Django side loads them all), oldest first per id.
 SHIPPED_SETS: tuple[dict[str, Any], ...] = (
     ESI,
     FACET_MBB,
@@ -700,6 +763,8 @@ SHIPPED_SETS: tuple[dict[str, Any], ...] = (
     SCS_PERMANENT,
     PUMP_TRIAL,
     PUMP_PERMANENT,
+    FACET_MBB_2026_2,
+    FACET_RFA_2026_2,
 )
 # The newest shipped version of each set, by id.
 CRITERIA_SETS: dict[str, dict[str, Any]] = {s["id"]: s for s in SHIPPED_SETS}

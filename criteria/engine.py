@@ -51,6 +51,8 @@ op / parameters             met when                              answer type (c
 ``is_true`` key             answer is ``true``                    bool
 ``is_false`` key            answer is ``false``                   bool
 ``present`` key             answer is given (any value)           any (never ``not_met``)
+``answered`` key            answer is given; ``not_met`` when     any (never ``unknown``;
+                            blank (use it inside ``when``)        "blank if none" questions)
 ``gte`` key value           answer >= value                       int
 ``lte`` key value           answer <= value                       int
 ``in`` key values           answer is one of values               str
@@ -366,6 +368,16 @@ class _Compiler:
 
         def run(a: Mapping[str, Any], code: str, eff: _Sessions) -> int:
             return _UNKNOWN if a.get(key) is None else _MET
+
+        return run
+
+    def _op_answered(self, rule: Mapping[str, Any], path: str) -> _Fn:
+        # For questions whose help says "leave blank if there was none": a blank answer means
+        # there was none, so the condition is not met (never unknown).
+        key = self._key(rule, path, "any")
+
+        def run(a: Mapping[str, Any], code: str, eff: _Sessions) -> int:
+            return _NOT_MET if a.get(key) is None else _MET
 
         return run
 

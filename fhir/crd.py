@@ -1,7 +1,7 @@
 """CRD: the CDS Hooks coverage-requirements service (PRODUCT §5, §11; Da Vinci CRD 2.0).
 
 For each ServiceRequest or DeviceRequest draft of an `order-select` or `order-sign` call the
-answer is what `criteria.coverage.coverage_requirement` says for its code and date (the plan's
+answer is what `criteria.pa_list.coverage_lookup` says for its code and date (the plan's
 prior-authorization list and coverage rules; one lookup, never a copy of it): a card in plain
 words, and the order back as a system action carrying the coverage-information extension
 (covered, pa-needed, doc-needed, doc-purpose, the DTR questionnaire to fill).
@@ -22,8 +22,9 @@ from typing import Any
 from django.utils.dateparse import parse_date, parse_datetime
 
 from criteria import catalog
-from criteria.coverage import Coverage, CoverageStatus, MemberFacts, coverage_requirement
+from criteria.coverage import Coverage, CoverageStatus, MemberFacts
 from criteria.engine import CriteriaError, normalize_code
+from criteria.pa_list import coverage_lookup
 from fhir.dtr import questionnaire_url
 
 __all__ = [
@@ -265,7 +266,7 @@ def hook_response(
             continue
         day = order_date(order, today)
         facts = member_facts(prefetch, day)
-        coverage = coverage_requirement(code=code, service_date=day, member=facts)
+        coverage = coverage_lookup(code=code, service_date=day, member=facts)
         questionnaires = _questionnaires(code, coverage)
         detail = [coverage.reason, f"Rule: {coverage.source}."]
         detail += [f"Required: {r}." for r in coverage.requirements]

@@ -14,8 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from authorizations import selectors
-from criteria.coverage import MemberFacts, coverage_requirement
+from criteria.coverage import MemberFacts
 from criteria.engine import CriteriaError
+from criteria.pa_list import coverage_lookup
 from fhir import crd, dtr, smart
 from fhir.auth_http import FhirError, fhir_response
 from members.validators import validate_cin
@@ -125,7 +126,7 @@ def _sets_for_orders(orders: list[Mapping[str, Any]], today: date) -> list[str]:
         code = crd.order_code(order)
         if code is None:
             raise FhirError(400, "invalid", "An order carries no CPT or HCPCS code.")
-        coverage = coverage_requirement(
+        coverage = coverage_lookup(
             code=code, service_date=crd.order_date(order, today), member=None
         )
         if coverage.criteria_set and coverage.criteria_set not in sets:

@@ -36,8 +36,9 @@ from authorizations.models import (
 )
 from authorizations.validators import is_procedure_code
 from criteria import catalog
-from criteria.coverage import CoverageStatus, MemberFacts, coverage_requirement
+from criteria.coverage import CoverageStatus, MemberFacts
 from criteria.engine import CriteriaError
+from criteria.pa_list import coverage_lookup
 from fhir.dtr import DtrError, answers_from_questionnaire_response
 from fhir.models import PasRequest
 from fhir.responses import (
@@ -388,7 +389,7 @@ def read_claim(
             )
         first_day = min(first_day, start) if first_day else start
         try:
-            coverage = coverage_requirement(code=code, service_date=start, member=facts)
+            coverage = coverage_lookup(code=code, service_date=start, member=facts)
         except CriteriaError:
             coverage = None
         if coverage is not None and coverage.status == CoverageStatus.NOT_REQUIRED:

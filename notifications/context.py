@@ -36,6 +36,8 @@ class PlanInfo:
     name: str
     um_phone: str
     member_services_phone: str
+    # PRODUCT §7 "Where to write": printed wherever a notice says "in writing".
+    mailing_address: tuple[str, ...] = ()
     tty: str = wording.TTY
     ombudsman_phone: str = wording.OMBUDSMAN_PHONE
     state_hearing_phone: str = wording.STATE_HEARING_PHONE
@@ -273,19 +275,28 @@ def plan_info() -> PlanInfo:
         name=settings.PLAN_NAME,
         um_phone=settings.PLAN_UM_PHONE,
         member_services_phone=settings.PLAN_MEMBER_SERVICES_PHONE,
+        mailing_address=tuple(settings.PLAN_MAILING_ADDRESS),
     )
 
 
 def reviewer_for(user: User | None) -> Reviewer:
     """The reviewer printed on a letter: the clinician's name from their Provider record (with
-    credentials), else their full name, and their direct line (else the UM line)."""
-    phone = settings.PLAN_UM_PHONE
+    credentials), else their full name, and a physician's direct line.
+
+    PRODUCT §7: the deciding physician's direct telephone is required and never replaced by the
+    general UM line; a physician account without one cannot be saved (accounts.models.User),
+    and a letter for one left from before that rule is refused rather than printed with
+    another number. A non-physician reviewer has no direct line on the letter."""
     if user is None:
-        return Reviewer(name="", phone=phone, is_physician=True)
+        return Reviewer(name="", phone="", is_physician=True)
+    is_physician = user.role == Role.PHYSICIAN
+    phone = (user.direct_phone or "").strip()
+    if is_physician and not phone:
+        raise LetterError(
+            f"physician reviewer {user.pk} has no direct telephone; add it to the account"
+        )
     return Reviewer(
-        name=user.clinician_name(),
-        phone=user.direct_phone or phone,
-        is_physician=user.role == Role.PHYSICIAN,
+        name=user.clinician_name(), phone=phone if is_physician else "", is_physician=is_physician
     )
 
 

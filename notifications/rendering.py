@@ -73,8 +73,13 @@ def check_elements(kind: str, context: LetterContext) -> None:
                 missing.append("the reason in plain words")
             if decision is not None and decision.medical_necessity and not context.criteria:
                 missing.append("the criteria used (set, version, number)")
+            # PRODUCT §7: a physician's decision names them and their direct line; a
+            # non-medical closure by a nurse names the nurse, who has no direct line to print.
+            reviewer = context.reviewer
             if context.audience == Audience.PROVIDER and (
-                context.reviewer is None or not context.reviewer.name or not context.reviewer.phone
+                reviewer is None
+                or not reviewer.name
+                or (reviewer.is_physician and not reviewer.phone)
             ):
                 missing.append("the deciding physician's name and direct telephone")
         if kind == NoticeKind.DELAY:

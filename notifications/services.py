@@ -631,7 +631,7 @@ def criteria_copy_request(
             criteria_sets=versions,
             requested_at=now,
         )
-        due = clocks.member_notice_deadline(decided_at=now, calendar=plan_calendar())
+        due = clocks.mailing_deadline(decided_at=now, calendar=plan_calendar())
         notice = Notice.objects.create(
             tar=tar,
             kind=NoticeKind.CRITERIA_COPY,

@@ -20,8 +20,9 @@ from accounts.models import User
 from authorizations import selectors
 from authorizations.member_lookup import LookupResult, provider_member_lookup
 from authorizations.services import LineInput, TarInput
-from criteria.coverage import Coverage, CoverageStatus, MemberFacts, coverage_requirement
+from criteria.coverage import Coverage, CoverageStatus, MemberFacts
 from criteria.engine import CriteriaError
+from criteria.pa_list import coverage_lookup
 from members.models import Member
 from portal import selectors as portal_selectors
 from portal.forms import LineForm, MemberLookupForm, QuestionsForm, RequestForm
@@ -172,7 +173,7 @@ def line_coverage(member: Member | None, line: dict[str, Any]) -> LineCoverage |
     except ValueError:
         day = timezone.localdate()
     try:
-        coverage = coverage_requirement(
+        coverage = coverage_lookup(
             code=code,
             service_date=day,
             member=member_facts(member, day) if member is not None else None,

@@ -11,9 +11,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
+from authorizations.calendar import plan_holidays_seed
 from authorizations.models import OrganizationKind, Provider, ProviderOrganization, Specialty
 from authorizations.services import referral_create
 from authorizations.validators import npi_check_digit
+from criteria.pa_list import pa_list_seed
 from criteria.services import criteria_publish_catalog
 from members.models import EligibilitySpan, Member
 
@@ -90,6 +92,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.NURSE
+    # PRODUCT §7: a physician account always has a direct telephone.
+    direct_phone = factory.LazyAttributeSequence(
+        lambda user, n: f"(707) 555-{2000 + n % 8000:04d}" if user.role == Role.PHYSICIAN else ""
+    )
     password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
 
     @factory.post_generation
@@ -116,6 +122,9 @@ class World:
 
 def build_world() -> World:
     criteria_publish_catalog()
+    # A transactional test flushes the migration-seeded rows; put them back.
+    plan_holidays_seed()
+    pa_list_seed()
     redwood = OrganizationFactory(name="Redwood Pain Specialists")
     coastal = OrganizationFactory(name="Coastal Spine & Pain Center")
     valley = OrganizationFactory(name="Valley Family Medicine", kind=OrganizationKind.PRIMARY_CARE)

@@ -452,7 +452,7 @@ def imr_final_decision(
         # and qualifications: the provider copy within 24 hours of the decision (002 table),
         # the member's mailed within 2 business days (002 footnote; H&S 1367.01).
         imr.provider_notice_due_at = now + timedelta(hours=24)
-        imr.member_notice_due_at = clocks.member_notice_deadline(
+        imr.member_notice_due_at = clocks.mailing_deadline(
             decided_at=now, calendar=plan_calendar()
         ).due_at
         imr.case_summary = case_summary_attach(imr=imr, user=user, now=now)

@@ -97,14 +97,17 @@ def tar_decide(
         )
         line_outcomes = apply_line_decisions(tar=tar, outcome=outcome, decisions=line_decisions)
         calendar = plan_calendar()
-        provider_notice = clocks.provider_notice_deadline(
-            received_at=tar.received_at,
-            request_type=tar.request_type,
-            urgency=tar.urgency,
-            decided_at=now,
-            calendar=calendar,
-        )
-        member_notice = clocks.member_notice_deadline(decided_at=now, calendar=calendar)
+        clock_inputs: dict[str, Any] = {
+            "received_at": tar.received_at,
+            "request_type": tar.request_type,
+            "urgency": tar.urgency,
+            "decided_at": now,
+            "calendar": calendar,
+            # A lawful extension moves the notice limits (PRODUCT §4).
+            "extended_due_at": tar.decision_due_at if tar.extension_count else None,
+        }
+        provider_notice = clocks.provider_notice_deadline(**clock_inputs)
+        member_notice = clocks.member_notice_deadline(**clock_inputs)
         tar.decided_at = now
         tar.decided_by = None if automated else user
         tar.reason_code = reason_code if outcome != TarStatus.APPROVED else ""
@@ -113,6 +116,7 @@ def tar_decide(
             tar.provider_notice_due_at = provider_notice.due_at
             tar.provider_notice_rule = provider_notice.rule
         tar.member_notice_due_at = member_notice.due_at
+        tar.member_notice_rule = member_notice.rule
         decision = Decision.objects.create(
             tar=tar,
             outcome=outcome,
@@ -130,7 +134,7 @@ def tar_decide(
             "provider_notice_due_at": _iso(tar.provider_notice_due_at),
             "provider_notice_rule": tar.provider_notice_rule,
             "member_notice_due_at": _iso(tar.member_notice_due_at),
-            "member_notice_rule": member_notice.rule,
+            "member_notice_rule": tar.member_notice_rule,
         }
 
     return perform(

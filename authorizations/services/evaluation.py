@@ -12,8 +12,9 @@ from django.utils import timezone
 from accounts.models import User
 from authorizations.models import HistoryAction, LineOutcome, ServiceLine, Tar
 from authorizations.services.history import history_record
-from criteria import catalog, engine
+from criteria import engine
 from criteria.models import CriteriaSet
+from criteria.pa_list import tar_required_on
 from criteria.services import evaluate_line
 
 
@@ -86,7 +87,9 @@ def tar_evaluate_lines(*, tar: Tar, lines: list[ServiceLine], actor: User | None
             "family": line.family,
             "missing_answers": list(evaluation.missing_answers),
             "plan_prior_sessions": prior,
-            "no_tar_required": catalog.is_no_tar_code(line.code),
+            "no_tar_required": not tar_required_on(
+                code=line.code, service_date=line.service_date_from
+            ),
             "evaluated_at": timezone.now().isoformat(),
         }
         line.recommendation = evaluation.recommendation.value

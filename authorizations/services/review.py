@@ -64,16 +64,58 @@ def tar_request_info(
     )
 
 
+def _provider_notice_after_extension(tar: Tar) -> None:
+    """An urgent request's provider notice follows its extended deadline (PRODUCT §4)."""
+    notice = clocks.provider_notice_deadline(
+        received_at=tar.received_at,
+        request_type=tar.request_type,
+        urgency=tar.urgency,
+        decided_at=None,
+        calendar=plan_calendar(),
+        extended_due_at=tar.decision_due_at,
+    )
+    tar.provider_notice_due_at = notice.due_at if notice else None
+    tar.provider_notice_rule = notice.rule if notice else ""
+
+
+def _deadline_after_information(tar: Tar, *, arrived_at: datetime) -> None:
+    """H&S 1367.01(h)(5); PRODUCT §4: information that arrives after an extension brings the
+    deadline back to the original window from its arrival, within the extended deadline."""
+    last = tar.extensions.order_by("-extended_at", "-pk").first()
+    extended_due_at = last.new_due_at if last is not None else tar.decision_due_at
+    deadline = clocks.deadline_after_information(
+        received_at=tar.received_at,
+        request_type=tar.request_type,
+        urgency=tar.urgency,
+        original_due_at=tar.original_decision_due_at,
+        extended_due_at=extended_due_at,
+        arrived_at=arrived_at,
+        calendar=plan_calendar(),
+    )
+    # Information answering a second request after the deadline was already brought back
+    # never pushes it out again.
+    if deadline.due_at < tar.decision_due_at:
+        tar.decision_due_at = deadline.due_at
+        tar.decision_due_rule = deadline.rule
+        _provider_notice_after_extension(tar)
+
+
 def tar_receive_info(
-    *, tar_id: int, user: User, response: str, answers: dict[str, Any] | None = None
+    *,
+    tar_id: int,
+    user: User,
+    response: str,
+    answers: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> Tar:
     """The provider answers an information request: new answers merge into the TAR and the
     lines are evaluated again against the same criteria versions' current publication, in
     the same transaction as the answer."""
+    now = now or timezone.now()
     answers = answers or {}
     response = (response or "").strip()
 
-    def apply(tar: Tar) -> None:
+    def apply(tar: Tar) -> dict[str, Any]:
         answer_errors = catalog.validate_answers(answers)
         if answer_errors:
             raise DomainError(
@@ -87,12 +129,15 @@ def tar_receive_info(
         if open_request is not None:
             open_request.response = response
             open_request.responded_by = user
-            open_request.responded_at = timezone.now()
+            open_request.responded_at = now
             open_request.save(update_fields=["response", "responded_by", "responded_at"])
         if answers:
             tar.answers = {**tar.answers, **answers}
             tar_evaluate_lines(tar=tar, lines=list(tar.lines.all()), actor=user)
         tar.status_before_pend = ""
+        if tar.extension_count:
+            _deadline_after_information(tar, arrived_at=now)
+        return {"decision_due_at": tar.decision_due_at.isoformat(), "rule": tar.decision_due_rule}
 
     return perform(
         TAR,
@@ -102,6 +147,7 @@ def tar_receive_info(
         reason=response,
         detail={"answer_keys": sorted(answers)},
         apply=apply,
+        now=now,
     )
 
 
@@ -172,6 +218,7 @@ def tar_extend(
         tar.decision_due_at = new_due_at
         tar.decision_due_rule = f"extension_{tar.extension_count + 1}"
         tar.extension_count += 1
+        _provider_notice_after_extension(tar)
         # The delay notice must go out before the old deadline passes (H&S 1367.01(h)(5)).
         return {
             "extension": extension.pk,

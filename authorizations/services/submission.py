@@ -34,7 +34,9 @@ from authorizations.transitions import TAR, Action
 from authorizations.validators import is_procedure_code
 from authorizations.workflow import check_role, start
 from criteria import catalog
+from criteria.coverage import coverage_requirement
 from criteria.models import CriteriaSetSetting
+from criteria.pa_list import pa_list_rows
 from members.models import Member
 from tar_portal.errors import DomainError, ErrorCode
 
@@ -189,10 +191,18 @@ def _check_pain_requirements(
     """PRODUCT §5 (000): the pain procedures (ESI, facet, RFA, SCS, intrathecal pump) need a
     valid RAF from the member's PCP to a credentialed pain specialist. The pump services that
     need no TAR (001 I.A.4) need no RAF either."""
+    # The plan's PA list decides which lines need a TAR (PRODUCT §5; criteria.pa_list).
+    pa_list = pa_list_rows()
     pain_lines = [
         line
         for line in lines
-        if line["family"] is not None and not catalog.is_no_tar_code(line["code"])
+        if line["family"] is not None
+        and coverage_requirement(
+            code=line["code"],
+            service_date=line["service_date_from"],
+            member=None,
+            pa_list=pa_list,
+        ).tar_required
     ]
     referral = None
     if referral_id is not None:

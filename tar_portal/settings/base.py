@@ -326,6 +326,16 @@ CONTENT_SECURITY_POLICY = {
 PLAN_NAME = env_str("TAR_PLAN_NAME", "Golden Valley Health Plan")
 PLAN_UM_PHONE = env_str("TAR_PLAN_UM_PHONE", "(800) 555-0140")
 PLAN_MEMBER_SERVICES_PHONE = env_str("TAR_PLAN_MEMBER_SERVICES_PHONE", "(800) 555-0100")
+# PRODUCT §7 "Where to write": the address for appeals and grievances, printed wherever a
+# notice says "in writing". Lines separated by "|".
+PLAN_MAILING_ADDRESS = [
+    line.strip()
+    for line in env_str(
+        "TAR_PLAN_MAILING_ADDRESS",
+        "Golden Valley Health Plan|Appeals and Grievances|P.O. Box 4000|Sacramento, CA 95812",
+    ).split("|")
+    if line.strip()
+]
 
 LOGGING = {
     "version": 1,

@@ -39,7 +39,7 @@ from authorizations.clocks import (
     extension_policy,
     imr_deadline,
     late_retro_submission,
-    member_notice_deadline,
+    mailing_deadline,
     provider_notice_deadline,
     state_hearing_deadline,
     untimely_notice_deadline,
@@ -819,18 +819,18 @@ def test_provider_notice_rejects_decision_before_receipt() -> None:
         pytest.param(CAL_REMOVED, pt(2026, 11, 10, 14), eod(2026, 11, 12), id="admin-removed"),
     ],
 )
-def test_member_notice_deadline(
+def test_mailing_deadline(
     calendar: BusinessCalendar, decided_at: datetime, due_at: datetime
 ) -> None:
-    result = member_notice_deadline(decided_at=decided_at, calendar=calendar)
+    result = mailing_deadline(decided_at=decided_at, calendar=calendar)
     assert result == Deadline(due_at, Rule.MEMBER_NOTICE_2_BUSINESS_DAYS)
     assert_utc(result.due_at)
 
 
-def test_member_notice_dst_offsets() -> None:
+def test_mailing_deadline_dst_offsets() -> None:
     # 2026-03-10 23:59:59 PDT and 2026-11-03 23:59:59 PST
-    spring = member_notice_deadline(decided_at=pt(2026, 3, 6, 10), calendar=CAL)
-    fall = member_notice_deadline(decided_at=pt(2026, 10, 30, 10), calendar=CAL)
+    spring = mailing_deadline(decided_at=pt(2026, 3, 6, 10), calendar=CAL)
+    fall = mailing_deadline(decided_at=pt(2026, 10, 30, 10), calendar=CAL)
     assert spring.due_at == utc(2026, 3, 11, 6, 59, 59)
     assert fall.due_at == utc(2026, 11, 4, 7, 59, 59)
 
@@ -1448,7 +1448,7 @@ NAIVE_CALLS: list[Any] = [
         ),
         id="provider-decided",
     ),
-    pytest.param(lambda: member_notice_deadline(decided_at=NAIVE, calendar=CAL), id="member"),
+    pytest.param(lambda: mailing_deadline(decided_at=NAIVE, calendar=CAL), id="member"),
     pytest.param(lambda: untimely_notice_deadline(breached_at=NAIVE), id="untimely"),
     pytest.param(
         lambda: extension_policy(

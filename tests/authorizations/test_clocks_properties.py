@@ -31,7 +31,7 @@ from authorizations.clocks import (
     extension_policy,
     imr_deadline,
     late_retro_submission,
-    member_notice_deadline,
+    mailing_deadline,
     provider_notice_deadline,
 )
 
@@ -163,10 +163,10 @@ def test_extension_cap_is_after_the_decision_due_and_reachable(
 
 @PROPERTY_SETTINGS
 @given(pair=ordered_pairs())
-def test_member_notice_is_monotonic_in_decision_time(pair: tuple[datetime, datetime]) -> None:
+def test_mailing_deadline_is_monotonic_in_decision_time(pair: tuple[datetime, datetime]) -> None:
     earlier, later = pair
-    first = member_notice_deadline(decided_at=earlier, calendar=CAL)
-    second = member_notice_deadline(decided_at=later, calendar=CAL)
+    first = mailing_deadline(decided_at=earlier, calendar=CAL)
+    second = mailing_deadline(decided_at=later, calendar=CAL)
     assert earlier < first.due_at
     assert first.due_at <= second.due_at
     assert is_end_of_pacific_day(first.due_at)
@@ -292,8 +292,8 @@ def test_adding_holidays_never_moves_a_deadline_earlier(
         received_at=received_at, calendar=closed
     )
     assert (
-        member_notice_deadline(decided_at=received_at, calendar=CAL).due_at
-        <= member_notice_deadline(decided_at=received_at, calendar=closed).due_at
+        mailing_deadline(decided_at=received_at, calendar=CAL).due_at
+        <= mailing_deadline(decided_at=received_at, calendar=closed).due_at
     )
 
 

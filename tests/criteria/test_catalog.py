@@ -54,7 +54,9 @@ EXPECTED_THRESHOLDS: dict[str, list[tuple[str, str, str, int]]] = {
     "facet_mbb.5": [],
     "facet_mbb.6": [],
     "facet_mbb.7": [("sessions_within", "", "limit", 4)],
-    "facet_mbb.8": [("gte", "prior_relief_percent", "value", 80)],
+    # 2026.2: read from the list of each block's relief (PRODUCT §6, one fact, one key)
+    "facet_mbb.8": [("list_min_len_all_gte", "mbb_relief_percents", "value", 80),
+                    ("list_min_len_all_gte", "mbb_relief_percents", "min_len", 1)],
     "facet_mbb.9": [],
     "facet_rfa.1": [("list_min_len_all_gte", "mbb_relief_percents", "value", 80),
                     ("list_min_len_all_gte", "mbb_relief_percents", "min_len", 2)],
@@ -94,21 +96,35 @@ EXPECTED_THRESHOLDS: dict[str, list[tuple[str, str, str, int]]] = {
 
 
 def all_criteria() -> list[dict[str, Any]]:
-    return [c for s in catalog.SHIPPED_SETS for c in s["criteria"]]
+    """The criteria of the newest version of each set."""
+    return [c for s in catalog.CRITERIA_SETS.values() for c in s["criteria"]]
 
 
 # ---- the sets
 
 
+# Version 2026.2 revises two sets (issue 11 row 13); the others stay at 2026.1.
+REVISED_2026_2 = ["facet_mbb", "facet_rfa"]
+
+
 def test_the_seven_sets_of_product_6_ship() -> None:
-    assert [s["id"] for s in catalog.SHIPPED_SETS] == SET_IDS
+    assert [s["id"] for s in catalog.SHIPPED_SETS] == SET_IDS + REVISED_2026_2
     assert list(catalog.CRITERIA_SETS) == SET_IDS
+    assert {s["id"]: s["version"] for s in catalog.CRITERIA_SETS.values()} == {
+        set_id: "2026.2" if set_id in REVISED_2026_2 else "2026.1" for set_id in SET_IDS
+    }
 
 
-@pytest.mark.parametrize("set_def", catalog.SHIPPED_SETS, ids=SET_IDS)
+@pytest.mark.parametrize(
+    "set_def",
+    catalog.SHIPPED_SETS,
+    ids=[f"{s['id']}-{s['version']}" for s in catalog.SHIPPED_SETS],
+)
 def test_set_header(set_def: dict[str, Any]) -> None:
-    assert set_def["version"] == "2026.1"
-    assert set_def["effective_from"] == "2026-01-01"
+    assert (set_def["version"], set_def["effective_from"]) in {
+        ("2026.1", "2026-01-01"),
+        ("2026.2", "2026-12-01"),
+    }
     assert set_def["effective_to"] is None
     assert set_def["title"]
     assert set_def["sources"]
@@ -297,7 +313,7 @@ def test_questions_for_lists_each_needed_key_once_in_criterion_order() -> None:
                 "prior_relief_percent", "prior_relief_weeks"],
         "facet_mbb": ["axial_pain", "untreated_radiculopathy", "pain_duration_weeks",
                       "conservative_care_weeks", "pain_score", "function_scale_documented",
-                      "imaging_guidance", "prior_sessions_12mo", "prior_relief_percent"],
+                      "imaging_guidance", "prior_sessions_12mo", "mbb_relief_percents"],
         "facet_rfa": ["mbb_relief_percents", "imaging_guidance", "prior_sessions_12mo",
                       "prior_rfa_relief_percent", "prior_rfa_relief_months"],
         "scs_trial": ["pain_duration_weeks", "conservative_care_weeks",
@@ -520,4 +536,11 @@ def test_the_catalogue_still_ships_exactly_what_migration_0002_published():
     frozen = Path(criteria.migrations.__file__).with_name("published_2026_1.json")
     published = json.loads(frozen.read_text(encoding="utf-8"))
     shipped = [s for s in catalog.SHIPPED_SETS if s["version"] == "2026.1"]
+    assert json.loads(json.dumps(shipped)) == published
+
+
+def test_the_catalogue_still_ships_exactly_what_migration_0003_published():
+    frozen = Path(criteria.migrations.__file__).with_name("published_2026_2.json")
+    published = json.loads(frozen.read_text(encoding="utf-8"))
+    shipped = [s for s in catalog.SHIPPED_SETS if s["version"] == "2026.2"]
     assert json.loads(json.dumps(shipped)) == published

@@ -10,11 +10,13 @@ import pytest
 
 from criteria import catalog
 from criteria.coverage import (
+    DEFAULT_PA_LIST,
     PAIN_REQUIREMENTS,
     Coverage,
     CoverageRule,
     CoverageStatus,
     MemberFacts,
+    PaListRow,
     coverage_requirement,
 )
 from criteria.engine import CriteriaError, CriteriaErrorCode
@@ -69,7 +71,7 @@ def test_pain_procedures_need_a_tar_a_raf_and_a_credentialed_specialist(
     assert coverage.criteria_set == set_id
     assert coverage.criteria_set_version == "2026.1"
     assert coverage.questions == tuple(
-        q["key"] for q in catalog.questions_for(catalog.CRITERIA_SETS[set_id])
+        q["key"] for q in catalog.questions_for(catalog.criteria_set_effective_on(set_id, DAY))
     )
     assert coverage.requirements == PAIN_REQUIREMENTS
     assert any("RAF" in r and "000 VI.C" in r for r in coverage.requirements)
@@ -195,8 +197,10 @@ def test_mental_health_services_need_no_tar(code: str) -> None:
 
 
 @pytest.mark.parametrize("code", ["99280", "99286", "99291", "90784", "90900"])
-def test_neighbouring_codes_are_not_exempt(code: str) -> None:
-    assert check(code).rule is CoverageRule.OUTSIDE_CATALOGUE
+def test_neighbouring_codes_are_not_on_the_list(code: str) -> None:
+    coverage = check(code)
+    assert coverage.rule is CoverageRule.NOT_ON_PA_LIST
+    assert coverage.status is CoverageStatus.NOT_REQUIRED
 
 
 # ---- not covered: the member is not eligible on the date
@@ -221,14 +225,96 @@ def test_ineligibility_wins_over_the_pump_exemptions() -> None:
 
 
 @pytest.mark.parametrize("code", ["99213", "J1040", "27447", "64481"])
-def test_other_codes_need_a_tar_with_no_criteria_set(code: str) -> None:
+def test_codes_not_on_the_pa_list_need_no_tar(code: str) -> None:
+    """PRODUCT §5 (issue 11 row 12): a code not on the plan's list needs no TAR; today's
+    code required a TAR for every code outside the catalogue."""
     coverage = check(code)
+    assert coverage.status is CoverageStatus.NOT_REQUIRED
+    assert coverage.tar_required is False
+    assert coverage.rule is CoverageRule.NOT_ON_PA_LIST
+    assert coverage.source == "PRODUCT §5: the plan's prior-authorization list"
+    assert "not on the plan's prior-authorization list" in coverage.reason
+
+
+@pytest.mark.parametrize(
+    ("code", "rule", "source"),
+    [
+        ("E0783", CoverageRule.DEVICE_WITH_AUTHORIZED_PROCEDURE, "001 I.A.4.a"),
+        ("C1772", CoverageRule.DEVICE_WITH_AUTHORIZED_PROCEDURE, "001 I.A.4.a"),
+        ("L8685", CoverageRule.DEVICE_WITH_AUTHORIZED_PROCEDURE, "001 I.A.4.a"),
+        ("H0031", CoverageRule.MENTAL_HEALTH_INITIAL_ASSESSMENT,
+         "002 Mental Health Parity (42 CFR 438.910)"),
+        ("96130", CoverageRule.MENTAL_HEALTH_SERVICE, "002 Mental Health Parity (42 CFR 438.910)"),
+        ("A0427", CoverageRule.EMERGENCY_SERVICE, "002 Emergency Room Visits; 42 CFR 438.114"),
+        ("58300", CoverageRule.FAMILY_PLANNING, "42 CFR 431.51"),
+    ],
+)  # fmt: skip
+def test_devices_mental_health_emergency_and_family_planning_need_no_tar(
+    code: str, rule: CoverageRule, source: str
+) -> None:
+    """Issue 11 row 12: these "required a TAR" because every code outside the catalogue did."""
+    assert_not_required(check(code), rule, source)
+
+
+def _row(first: str, last: str, required: bool, **kwargs: Any) -> PaListRow:
+    return PaListRow(
+        code_from=first,
+        code_to=last,
+        effective_from=kwargs.get("effective_from", date(2026, 1, 1)),
+        effective_to=kwargs.get("effective_to"),
+        tar_required=required,
+        rule=kwargs.get("rule", CoverageRule.PA_LIST_REQUIRED.value),
+        source=kwargs.get("source", "UM committee 2026-04"),
+        description=kwargs.get("description", "Knee replacement"),
+    )
+
+
+def test_a_code_the_plan_adds_to_its_list_needs_a_tar_reviewed_by_a_physician() -> None:
+    pa_list = [*DEFAULT_PA_LIST, _row("27447", "27447", True)]
+    coverage = coverage_requirement(
+        code="27447", service_date=DAY, member=ORDINARY, pa_list=pa_list
+    )
     assert coverage.status is CoverageStatus.REQUIRED
-    assert coverage.tar_required is True
-    assert coverage.rule is CoverageRule.OUTSIDE_CATALOGUE
+    assert coverage.rule is CoverageRule.PA_LIST_REQUIRED
+    assert coverage.source == "UM committee 2026-04"
     assert coverage.criteria_set is None
-    assert coverage.questions == ()
-    assert "outside" in coverage.reason and "no criteria set" in coverage.reason
+    assert "Knee replacement" in coverage.reason and "physician" in coverage.reason
+
+
+def test_pa_list_entries_apply_only_within_their_effective_dates() -> None:
+    pa_list = [_row("27447", "27447", True, effective_from=date(2026, 4, 1),
+                    effective_to=date(2026, 6, 30))]  # fmt: skip
+
+    def on(day: date) -> CoverageStatus:
+        return coverage_requirement(
+            code="27447", service_date=day, member=ORDINARY, pa_list=pa_list
+        ).status
+
+    assert on(date(2026, 3, 31)) is CoverageStatus.NOT_REQUIRED
+    assert on(date(2026, 4, 1)) is CoverageStatus.REQUIRED
+    assert on(date(2026, 6, 30)) is CoverageStatus.REQUIRED
+    assert on(date(2026, 7, 1)) is CoverageStatus.NOT_REQUIRED
+
+
+def test_the_narrowest_entry_wins_and_letter_ranges_hold_only_their_letter() -> None:
+    pa_list = [
+        _row("90785", "90899", False, rule="mental_health_service"),
+        _row("90791", "90791", True, description="Evaluation"),
+        _row("E0100", "E9999", True, description="Durable medical equipment"),
+    ]
+    assert coverage_requirement(
+        code="90791", service_date=DAY, member=ORDINARY, pa_list=pa_list
+    ).tar_required
+    assert not coverage_requirement(
+        code="90834", service_date=DAY, member=ORDINARY, pa_list=pa_list
+    ).tar_required
+    assert coverage_requirement(
+        code="E0783", service_date=DAY, member=ORDINARY, pa_list=pa_list
+    ).tar_required
+    # A HCPCS code never falls in a CPT range, nor a J code in an E range.
+    assert not coverage_requirement(
+        code="J1040", service_date=DAY, member=ORDINARY, pa_list=pa_list
+    ).tar_required
 
 
 def test_before_any_criteria_version_is_in_force_a_physician_reviews() -> None:

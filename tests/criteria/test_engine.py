@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -132,7 +133,7 @@ def test_good_answers_meet_every_criterion(set_id: str) -> None:
     assert evaluation.recommendation is MEETS
     assert {c.result for c in evaluation.criteria} == {MET}
     assert evaluation.criteria_set == set_id
-    assert evaluation.version == "2026.1"
+    assert evaluation.version == catalog.CRITERIA_SETS[set_id]["version"]
 
 
 # (set, changes, plan count, criterion, expected). The recommendation follows: one criterion
@@ -218,20 +219,20 @@ BOUNDARIES: list[tuple[str, dict[str, Any], int, str, Result]] = [
     ("facet_mbb", {"imaging_guidance": "ct"}, 0, "facet_mbb.6", MET),
     ("facet_mbb", {"imaging_guidance": "ultrasound"}, 0, "facet_mbb.6", NOT_MET),
     ("facet_mbb", {"imaging_guidance": "none"}, 0, "facet_mbb.6", NOT_MET),
-    ("facet_mbb", {"prior_sessions_12mo": 2, "prior_relief_percent": 90}, 0, "facet_mbb.7",
+    ("facet_mbb", {"prior_sessions_12mo": 2, "mbb_relief_percents": [90]}, 0, "facet_mbb.7",
      MET),
-    ("facet_mbb", {"prior_sessions_12mo": 3, "prior_relief_percent": 90}, 0, "facet_mbb.7",
+    ("facet_mbb", {"prior_sessions_12mo": 3, "mbb_relief_percents": [90]}, 0, "facet_mbb.7",
      MET),
-    ("facet_mbb", {"prior_sessions_12mo": 4, "prior_relief_percent": 90}, 0, "facet_mbb.7",
+    ("facet_mbb", {"prior_sessions_12mo": 4, "mbb_relief_percents": [90]}, 0, "facet_mbb.7",
      NOT_MET),
     # a second block needs >= 80 % relief from the first
-    ("facet_mbb", {"prior_sessions_12mo": 1, "prior_relief_percent": 79}, 0, "facet_mbb.8",
+    ("facet_mbb", {"prior_sessions_12mo": 1, "mbb_relief_percents": [79]}, 0, "facet_mbb.8",
      NOT_MET),
-    ("facet_mbb", {"prior_sessions_12mo": 1, "prior_relief_percent": 80}, 0, "facet_mbb.8",
+    ("facet_mbb", {"prior_sessions_12mo": 1, "mbb_relief_percents": [80]}, 0, "facet_mbb.8",
      MET),
-    ("facet_mbb", {"prior_sessions_12mo": 1, "prior_relief_percent": 81}, 0, "facet_mbb.8",
+    ("facet_mbb", {"prior_sessions_12mo": 1, "mbb_relief_percents": [81]}, 0, "facet_mbb.8",
      MET),
-    ("facet_mbb", {"prior_sessions_12mo": 0, "prior_relief_percent": 10}, 0, "facet_mbb.8",
+    ("facet_mbb", {"prior_sessions_12mo": 0, "mbb_relief_percents": [10]}, 0, "facet_mbb.8",
      MET),
     # ---- Facet RFA: two MBBs, each >= 80 %
     ("facet_rfa", {"mbb_relief_percents": [79, 90]}, 0, "facet_rfa.1", NOT_MET),
@@ -669,6 +670,9 @@ OP_CASES: list[tuple[dict[str, Any], dict[str, Any], int, Result]] = [
     ({"op": "present", "key": "p"}, {"p": 0}, 0, MET),
     ({"op": "present", "key": "p"}, {"p": False}, 0, MET),
     ({"op": "present", "key": "p"}, {}, 0, UNKNOWN),
+    ({"op": "answered", "key": "p"}, {"p": 0}, 0, MET),
+    ({"op": "answered", "key": "p"}, {"p": None}, 0, NOT_MET),
+    ({"op": "answered", "key": "p"}, {}, 0, NOT_MET),
     ({"op": "gte", "key": "n", "value": 4}, {"n": 4}, 0, MET),
     ({"op": "gte", "key": "n", "value": 4}, {"n": 3}, 0, NOT_MET),
     ({"op": "gte", "key": "n", "value": 4}, {}, 0, UNKNOWN),
@@ -849,3 +853,47 @@ def test_duplicate_criterion_ids_are_refused() -> None:
     with pytest.raises(CriteriaError) as caught:
         compile_criteria_set(set_def)
     assert set(caught.value.fields) == {"criteria[1].id"}
+
+
+# ---- issue 11 row 13 (PRODUCT §6), criteria version 2026.2
+
+
+def test_a_complete_second_mbb_request_meets_criteria_from_mbb_relief_percents() -> None:
+    """The first block's relief is in `mbb_relief_percents` (one fact, one key); 2026.1 read
+    `prior_relief_percent` and asked for information the request had already given."""
+    evaluation = run("facet_mbb", {"prior_sessions_12mo": 1, "mbb_relief_percents": [85]})
+    assert evaluation.version == "2026.2"
+    assert result_of(evaluation, "facet_mbb.8") is MET
+    assert evaluation.recommendation is MEETS
+    assert "prior_relief_percent" not in evaluation.missing_answers
+    old = evaluate(
+        catalog.criteria_set_effective_on("facet_mbb", date(2026, 6, 1)),
+        code="64490",
+        answers={**GOOD["facet_mbb"], "prior_sessions_12mo": 1, "mbb_relief_percents": [85]},
+        plan_prior_sessions=0,
+    )
+    assert old.version == "2026.1" and old.recommendation is NEEDS  # the defect, kept as published
+
+
+def test_a_second_mbb_after_a_first_below_80_percent_goes_to_a_physician() -> None:
+    evaluation = run("facet_mbb", {"prior_sessions_12mo": 1, "mbb_relief_percents": [60]})
+    assert result_of(evaluation, "facet_mbb.8") is NOT_MET
+    assert evaluation.recommendation is REFER
+
+
+def test_a_repeat_rfa_over_12_months_after_the_last_with_20_percent_relief_does_not_meet() -> None:
+    """PRODUCT §6: any earlier RFA in this region, however long ago, needs >= 50 % relief
+    lasting >= 6 months. 2026.1 only counted the last 12 months and said meets_criteria."""
+    evaluation = run(
+        "facet_rfa",
+        {"prior_sessions_12mo": 0, "prior_rfa_relief_percent": 20, "prior_rfa_relief_months": 2},
+    )
+    assert result_of(evaluation, "facet_rfa.4") is NOT_MET
+    assert evaluation.recommendation is REFER
+    good = run(
+        "facet_rfa",
+        {"prior_sessions_12mo": 0, "prior_rfa_relief_percent": 70, "prior_rfa_relief_months": 9},
+    )
+    assert good.recommendation is MEETS
+    # A first RFA (relief left blank, no session in 12 months) is not a repeat.
+    assert run("facet_rfa").recommendation is MEETS

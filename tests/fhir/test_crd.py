@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from criteria import catalog
-from criteria.coverage import MemberFacts, coverage_requirement
+from criteria.coverage import MemberFacts
+from criteria.pa_list import coverage_lookup
 from fhir.crd import COVERAGE_INFORMATION
 from fhir.dtr import questionnaire_url
 from tests.conftest import BUSINESS_MORNING
@@ -91,7 +92,7 @@ def test_each_order_gets_the_coverage_lookups_answer(code):
     (action,) = body["systemActions"]
     assert action["type"] == "update"
     info = _info(action)
-    expected = coverage_requirement(
+    expected = coverage_lookup(
         code=code, service_date=BUSINESS_MORNING.date().replace(month=5, day=3), member=None
     )
     assert len(card["summary"]) <= 140
@@ -166,9 +167,7 @@ def test_an_authenticated_caller_gets_the_members_exemptions(world, client):
     body = _call("order-sign", [_order("62360")], token=token, prefetch=_prefetch(world.member))
     info = _info(body.json()["systemActions"][0])
     facts = MemberFacts(eligible_on_date=True, hospice=True)
-    expected = coverage_requirement(
-        code="62360", service_date=BUSINESS_MORNING.date(), member=facts
-    )
+    expected = coverage_lookup(code="62360", service_date=BUSINESS_MORNING.date(), member=facts)
     assert expected.tar_required is False
     assert info["pa-needed"] == ["no-auth"]
     assert info["covered"] == ["covered"]

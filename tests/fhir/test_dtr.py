@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from criteria import catalog
-from criteria.coverage import coverage_requirement
 from criteria.engine import evaluate
+from criteria.pa_list import coverage_lookup
 from fhir.dtr import (
     NONE_CODE,
     DtrError,
@@ -266,7 +266,7 @@ def _order(code: str) -> dict:
 def test_the_package_for_an_order_is_its_codes_questionnaire(entry):
     code = entry["first"]
     response = _package({"resourceType": "Parameters", "parameter": [_order(code)]})
-    coverage = coverage_requirement(code=code, service_date=BUSINESS_MORNING.date(), member=None)
+    coverage = coverage_lookup(code=code, service_date=BUSINESS_MORNING.date(), member=None)
     if coverage.criteria_set is None:
         assert response.status_code == 422
         assert response.json()["resourceType"] == "OperationOutcome"

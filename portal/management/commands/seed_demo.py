@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Role, User
 from accounts.otp import otp_device_get
 from authorizations import services
+from authorizations.calendar import plan_holidays_seed
 from authorizations.models import (
     OrganizationKind,
     Provider,
@@ -25,6 +26,7 @@ from authorizations.models import (
 )
 from authorizations.validators import npi_check_digit
 from authorizations.workflow.outbox import events_dispatch
+from criteria.pa_list import pa_list_seed
 from criteria.services import criteria_publish_catalog
 from members.models import AlternateFormat, EligibilitySpan, Member, WrittenLanguage
 from notifications.models import Letter, Notice, NoticeStatus
@@ -113,6 +115,8 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run with production settings.")
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         criteria_publish_catalog()
+        plan_holidays_seed()
+        pa_list_seed()
         with transaction.atomic():
             world = self._world(password)
         if not Tar.objects.filter(idempotency_key__startswith="demo-").exists():
