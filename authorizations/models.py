@@ -313,10 +313,32 @@ class Tar(models.Model):
                 condition=Q(breached_at__isnull=True)
                 & Q(status__in=["submitted", "in_review", "pended", "referred"]),
             ),
+            # Staff queues (nurse: submitted/in review/pended; physician: referred) walk only
+            # the open requests in due order: the decided history is not in this index, so a
+            # page costs the same at 1M TARs as at 1k (issue 16).
             models.Index(
-                fields=["requesting_organization", "-received_at"], name="tar_req_org_idx"
+                fields=["decision_due_at", "id"],
+                name="tar_open_queue_idx",
+                condition=Q(status__in=["submitted", "in_review", "pended", "referred"]),
             ),
-            models.Index(fields=["servicing_organization", "-received_at"], name="tar_srv_org_idx"),
+            # A provider's lists: one index per organization role, each walked in the list's
+            # keyset order and merged (selectors.tar_scope_branches, issue 16).
+            models.Index(
+                fields=["requesting_organization", "-received_at", "-id"],
+                name="tar_req_org_recv_idx",
+            ),
+            models.Index(
+                fields=["servicing_organization", "-received_at", "-id"],
+                name="tar_srv_org_recv_idx",
+            ),
+            models.Index(
+                fields=["requesting_organization", "decision_due_at", "id"],
+                name="tar_req_org_due_idx",
+            ),
+            models.Index(
+                fields=["servicing_organization", "decision_due_at", "id"],
+                name="tar_srv_org_due_idx",
+            ),
             models.Index(fields=["member", "-received_at"], name="tar_member_idx"),
         ]
 
