@@ -59,8 +59,10 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
 		portal/casework_selectors.py
 
-bench: install ## Run every benchmark under bench/ (PostgreSQL benches need DATABASE_URL)
-	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+bench: install ## Run every benchmark under bench/ (small sizes; BENCH_ARGS="--tars 1000000" for a large plan)
+	for script in bench/bench_*.py; do echo "== $$script"; \
+		if grep -q '"--tars"' $$script; then $(PY) $$script $(BENCH_ARGS) || exit 1; \
+		else $(PY) $$script || exit 1; fi; done
 
 migrate: install ## Apply database migrations
 	$(PY) manage.py migrate --noinput
