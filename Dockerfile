@@ -13,4 +13,6 @@ RUN DJANGO_SETTINGS_MODULE=tar_portal.settings.development python manage.py coll
 RUN useradd --system --home /app tar && mkdir -p /app/var && chown -R tar /app/var
 USER tar
 EXPOSE 8000
-CMD ["gunicorn", "tar_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# --preload: the app (and its ICD-10-CM table) is loaded once in the master and shared by
+# the workers copy-on-write (issue 16).
+CMD ["gunicorn", "tar_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--preload"]

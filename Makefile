@@ -52,7 +52,8 @@ format: install ## Format and auto-fix with ruff
 typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kernel, every services and selectors module
 	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py \
 		authorizations/workflow authorizations/transitions.py authorizations/deadlines.py \
-		authorizations/services authorizations/selectors.py \
+		authorizations/services authorizations/selectors.py authorizations/icd10.py \
+		authorizations/calendar.py authorizations/numbering.py tar_portal/pagination.py \
 		appeals/machines.py appeals/services appeals/selectors.py appeals/sweep.py \
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
@@ -60,8 +61,10 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		fhir/validation.py fhir/submit.py fhir/responses.py fhir/inquire.py fhir/access.py \
 		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py
 
-bench: install ## Run every benchmark under bench/ (PostgreSQL benches need DATABASE_URL)
-	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+bench: install ## Run every benchmark under bench/ (small sizes; BENCH_ARGS="--tars 1000000" for a large plan)
+	for script in bench/bench_*.py; do echo "== $$script"; \
+		if grep -q '"--tars"' $$script; then $(PY) $$script $(BENCH_ARGS) || exit 1; \
+		else $(PY) $$script || exit 1; fi; done
 
 migrate: install ## Apply database migrations
 	$(PY) manage.py migrate --noinput

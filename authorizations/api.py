@@ -32,6 +32,7 @@ from authorizations.models import (
     Specialty,
     SpinalRegion,
     Tar,
+    TarStatus,
     Urgency,
 )
 from authorizations.transitions import TAR, Action
@@ -464,7 +465,9 @@ class TarListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         qs = selectors.tar_list(user=request.user, filters=request.query_params.dict())
         paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
+        page = paginator.paginate_queryset(
+            qs, request, view=self, branches=selectors.tar_scope_branches(request.user)
+        )
         return paginator.get_paginated_response(TarListOutput(page, many=True).data)
 
     @extend_schema(
@@ -516,7 +519,10 @@ class TarListCreateApi(APIView):
         tar, created = submission.tar_submit_guarded(
             user=request.user, data=tar_input, idempotency_key=key, default_channel=Channel.API
         )
-        tar = selectors.tar_get(user=request.user, tar_id=tar.pk)
+        if created and tar.status == TarStatus.SUBMITTED:
+            tar = selectors.tar_just_submitted(user=request.user, tar=tar)
+        else:  # a retried key's first request, or one approved automatically: read it whole
+            tar = selectors.tar_get(user=request.user, tar_id=tar.pk)
         return Response(
             TarDetailOutput(tar, context={"user": request.user}).data,
             status=201 if created else 200,

@@ -3,7 +3,8 @@
 The clocks stay pure (authorizations/clocks.py takes a ``BusinessCalendar``); this module
 builds that calendar from the plan's ``PlanHoliday`` rows once per process and per calendar
 version. Every holiday edit bumps ``PlanCalendarVersion`` in its transaction, so the next
-computation in any process sees it; between edits a call costs one indexed single-row read.
+computation in any process sees it; between edits a call costs one indexed single-row read, or
+none where a shared cache (Redis) holds the committed version (issue 16).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def _build() -> BusinessCalendar:
 
 
 def plan_calendar() -> BusinessCalendar:
-    """The plan's calendar as of its current version (one single-row read per call)."""
+    """The plan's calendar as of its current version (no query while the cached version holds)."""
     global _cache
     version = PlanCalendarVersion.current()
     cached = _cache

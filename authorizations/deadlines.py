@@ -172,6 +172,14 @@ def _breach_batch(*, now: datetime) -> list[int]:
     return ids
 
 
+def escalations_notify_batch(events: list[DomainEvent]) -> None:
+    """The same for a chunk of breach events at once (the outbox's batch path): the body
+    already covers every pending escalation, so a chunk of 500 breaches is one e-mail and a
+    handful of statements."""
+    if events:
+        escalations_notify(events[0])
+
+
 def escalations_notify(event: DomainEvent) -> None:
     """The escalations consumer of TAR_BREACHED events: tell the UM manager and physician
     reviewers (by e-mail, with TAR numbers only: no PHI in mail). One e-mail covers every

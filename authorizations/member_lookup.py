@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -62,6 +62,13 @@ def relationship_q(organization_id: int) -> Q:
         )
         | Q(pk__in=accepted)
     )
+
+
+def relationship_exists(user: User) -> Exists | Value:
+    """`provider_has_relationship` as an annotation, for reading the member in the same query."""
+    if user.role != Role.PROVIDER or not user.organization_id:
+        return Value(False)
+    return Exists(Member.objects.filter(relationship_q(user.organization_id), pk=OuterRef("pk")))
 
 
 def provider_has_relationship(*, user: User, member: Member) -> bool:

@@ -1,7 +1,8 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -319,10 +320,32 @@ class Tar(models.Model):
                 condition=Q(breached_at__isnull=True)
                 & Q(status__in=["submitted", "in_review", "pended", "referred"]),
             ),
+            # Staff queues (nurse: submitted/in review/pended; physician: referred) walk only
+            # the open requests in due order: the decided history is not in this index, so a
+            # page costs the same at 1M TARs as at 1k (issue 16).
             models.Index(
-                fields=["requesting_organization", "-received_at"], name="tar_req_org_idx"
+                fields=["decision_due_at", "id"],
+                name="tar_open_queue_idx",
+                condition=Q(status__in=["submitted", "in_review", "pended", "referred"]),
             ),
-            models.Index(fields=["servicing_organization", "-received_at"], name="tar_srv_org_idx"),
+            # A provider's lists: one index per organization role, each walked in the list's
+            # keyset order and merged (selectors.tar_scope_branches, issue 16).
+            models.Index(
+                fields=["requesting_organization", "-received_at", "-id"],
+                name="tar_req_org_recv_idx",
+            ),
+            models.Index(
+                fields=["servicing_organization", "-received_at", "-id"],
+                name="tar_srv_org_recv_idx",
+            ),
+            models.Index(
+                fields=["requesting_organization", "decision_due_at", "id"],
+                name="tar_req_org_due_idx",
+            ),
+            models.Index(
+                fields=["servicing_organization", "decision_due_at", "id"],
+                name="tar_srv_org_due_idx",
+            ),
             models.Index(fields=["member", "-received_at"], name="tar_member_idx"),
         ]
 
@@ -564,15 +587,44 @@ class PlanCalendarVersion(models.Model):
 
     token = models.CharField(max_length=32, default="")
 
+    # With a shared cache (Redis) the committed token is also kept there, so a clock costs no
+    # query between edits (issue 16). The row stays the truth: the key is dropped while an edit
+    # is open and set again once it commits; a process that finds no key reads the row.
+    CACHE_KEY = "plan-calendar-version"
+    # Tokens this process wrote and has not seen commit: never published to the cache, so a
+    # rolled-back edit can never be taken for the plan's calendar.
+    _uncommitted: set[str] = set()
+
+    @staticmethod
+    def _shared_cache() -> bool:
+        backend = settings.CACHES.get("default", {}).get("BACKEND", "").lower()
+        return "locmem" not in backend and "dummy" not in backend
+
     @classmethod
     def bump(cls) -> None:
         token = uuid.uuid4().hex
         if not cls.objects.filter(pk=1).update(token=token):
             cls.objects.update_or_create(pk=1, defaults={"token": token})
+        if cls._shared_cache():
+            cls._uncommitted.add(token)
+            cache.delete(cls.CACHE_KEY)
+
+            def publish() -> None:
+                cls._uncommitted.discard(token)
+                cache.set(cls.CACHE_KEY, token, None)
+
+            transaction.on_commit(publish)
 
     @classmethod
     def current(cls) -> str:
-        return cls.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+        shared = cls._shared_cache()
+        if shared and (token := cache.get(cls.CACHE_KEY)):
+            return token
+        token = cls.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+        if shared and token and token not in cls._uncommitted:
+            # `add` never overwrites a newer token an edit committed meanwhile.
+            cache.add(cls.CACHE_KEY, token, None)
+        return token
 
 
 @receiver([post_save, post_delete], sender=PlanHoliday)

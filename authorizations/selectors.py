@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -55,6 +55,21 @@ def tar_scope_q(user: User) -> Q | None:
         )
     if user.role == Role.MEMBER and user.member_id:
         return Q(member_id=user.member_id)
+    return None
+
+
+def tar_scope_branches(user: User) -> list[Q] | None:
+    """`tar_scope_q` as disjoint parts that each have an index of their own, for lists that
+    walk each part and merge (tar_portal.pagination): a provider's requests as requesting
+    organization, and those as servicing organization only. An OR of the two organizations
+    defeats every index and costs the whole organization's history per page (issue 16).
+    None: the scope is one index-friendly filter already."""
+    if user.is_authenticated and user.role == Role.PROVIDER and user.organization_id:
+        organization = user.organization_id
+        return [
+            Q(requesting_organization_id=organization),
+            Q(servicing_organization_id=organization) & ~Q(requesting_organization_id=organization),
+        ]
     return None
 
 
@@ -117,7 +132,9 @@ def tar_list(*, user: User, filters: dict | None = None) -> QuerySet[Tar]:
     if member_cin := filters.get("member"):
         qs = qs.filter(member__cin=member_cin.upper())
     if family := filters.get("family"):
-        qs = qs.filter(pk__in=ServiceLine.objects.filter(family=family).values("tar_id"))
+        # EXISTS per request (service_line_number's tar_id index), so the queue walks its own
+        # index and stops at the page: an IN over every line of the family grew with history.
+        qs = qs.filter(Exists(ServiceLine.objects.filter(tar_id=OuterRef("pk"), family=family)))
     ordering = filters.get("ordering") or (
         "decision_due_at" if user.role in PLAN_STAFF_ROLES else "-received_at"
     )
@@ -137,7 +154,7 @@ def tar_list(*, user: User, filters: dict | None = None) -> QuerySet[Tar]:
         "servicing_provider",
         "assigned_to",
         Prefetch("lines", queryset=ServiceLine.objects.order_by("line_number")),
-    ).order_by(ordering, "id")
+    ).order_by(ordering, "-id" if ordering.startswith("-") else "id")
 
 
 def tar_get(*, user: User, tar_id: int) -> Tar:
@@ -167,6 +184,27 @@ def tar_get(*, user: User, tar_id: int) -> Tar:
     )
     if tar is None:
         raise _not_found()
+    return tar
+
+
+def keep_in_hand(tar: Tar, **related: list) -> None:
+    """Mark related rows already in hand as `tar`'s prefetched ones (`tar.lines.all()` then
+    answers from memory, exactly as after `prefetch_related`)."""
+    cache = tar.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(tar, name).all()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+
+
+def tar_just_submitted(*, user: User, tar: Tar) -> Tar:
+    """The detail of a request this caller has just created, from the objects in hand: a new
+    request has no attachments, extensions, information requests or decisions yet, and
+    `tar_submit` left its lines in hand (issue 16: was a full `tar_get`, seven queries)."""
+    if not tar_visible_to(tar, user):
+        raise _not_found()
+    keep_in_hand(tar, attachments=[], extensions=[], information_requests=[], decisions=[])
     return tar
 
 

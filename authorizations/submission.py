@@ -20,7 +20,7 @@ from typing import Any
 
 from accounts.models import Role, User
 from authorizations import services
-from authorizations.member_lookup import MEMBER_NOT_AVAILABLE, provider_has_relationship
+from authorizations.member_lookup import MEMBER_NOT_AVAILABLE, relationship_exists
 from authorizations.models import Tar
 from members.models import Member
 from members.validators import normalize_cin
@@ -30,11 +30,20 @@ from tar_portal.errors import DomainError, ErrorCode
 def tar_submit_guarded(*, user: User, data: services.TarInput, **kwargs: Any) -> tuple[Tar, bool]:
     if user.role != Role.PROVIDER:
         return services.tar_submit(user=user, data=data, **kwargs)
-    member = Member.objects.filter(cin=normalize_cin(data.member)).first()
-    if member is None or not provider_has_relationship(user=user, member=member):
+    # One query for the member and whether the office cares for them; the spans come with it
+    # and the service uses this member instead of reading it again (issue 16).
+    member = (
+        Member.objects.select_related("pcp__organization")
+        .prefetch_related("eligibility_spans")
+        .annotate(related=relationship_exists(user))
+        .filter(cin=normalize_cin(data.member))
+        .first()
+    )
+    if member is None or not member.related:
         data = dataclasses.replace(data, member="")
+        member = None
     try:
-        return services.tar_submit(user=user, data=data, **kwargs)
+        return services.tar_submit(user=user, data=data, member=member, **kwargs)
     except DomainError as exc:
         if "member" in exc.fields:
             exc.fields["member"] = [MEMBER_NOT_AVAILABLE]

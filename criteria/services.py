@@ -9,11 +9,11 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from criteria import catalog, engine
-from criteria.models import CriteriaSet
+from criteria.models import CriteriaSet, CriteriaSetSetting
 
 
 def _parse(day: str | None) -> date | None:
@@ -47,8 +47,12 @@ def criteria_publish_catalog() -> list[CriteriaSet]:
 
 
 def criteria_set_in_force(*, set_id: str, on: date) -> CriteriaSet | None:
+    """The version in force on `on`, with the plan's auto-approval setting for the set read
+    in the same query (`auto_approve_allowed`; issue 16: one statement less per submission)."""
+    allowed = CriteriaSetSetting.objects.filter(set_id=OuterRef("set_id"), auto_approve=True)
     return (
-        CriteriaSet.objects.filter(set_id=set_id, effective_from__lte=on)
+        CriteriaSet.objects.annotate(auto_approve_allowed=Exists(allowed))
+        .filter(set_id=set_id, effective_from__lte=on)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
         .order_by("-effective_from", "-published_at")
         .first()

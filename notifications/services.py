@@ -129,6 +129,40 @@ def notices_for_event(event: DomainEvent) -> list[Notice]:
     return [n for n in owed if n.pk not in before]
 
 
+def notices_for_events(events: list[DomainEvent]) -> None:
+    """`notices_for_event` for a chunk of events (the outbox's batch path, issue 16): every
+    notice they owe inserted in one statement (the unique (tar, event key, kind, audience)
+    skips those already owed), then every one of them still owed queued for delivery."""
+    owed = {
+        (event.tar_id, spec.event_key, spec.kind, spec.audience): spec
+        for event in events
+        for spec in notices_owed(event)
+    }
+    if not owed:
+        return
+    Notice.objects.bulk_create(
+        [
+            Notice(
+                tar_id=tar_id,
+                event_key=key,
+                kind=kind,
+                audience=audience,
+                due_at=spec.due_at,
+                due_rule=spec.rule,
+            )
+            for (tar_id, key, kind, audience), spec in owed.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    rows = Notice.objects.filter(
+        tar_id__in={tar_id for tar_id, *_ in owed},
+        event_key__in={key for _, key, *_ in owed},
+        status=NoticeStatus.OWED,
+    ).values_list("pk", "tar_id", "event_key", "kind", "audience")
+    _queue_delivery([pk for pk, *natural in rows if tuple(natural) in owed])
+
+
 def notices_mark_overdue(*, now: datetime | None = None) -> int:
     """The notices' deadline sweep (beat, every minute): owed notices whose due time passed
     are marked once (a conditional update on `overdue_at IS NULL`, over the partial index

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import simple_icd_10_cm as icd
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
@@ -14,7 +13,7 @@ from django.template.loader import render_to_string
 from accounts.models import PLAN_STAFF_ROLES, User
 from appeals.models import Appeal, ImrCase, ImrDetermination, ImrReferralReason
 from appeals.services.common import pacific_date
-from authorizations import wording
+from authorizations import icd10, wording
 from authorizations.models import Attachment, HistoryAction, ReasonCode, RequestType, Tar, Urgency
 from authorizations.services import attachment_add, history_record
 from criteria import catalog
@@ -42,7 +41,7 @@ def packet_snapshot(*, tar: Tar, appeal: Appeal | None, now: datetime) -> dict[s
     for line in lines:
         for code in line.diagnosis_codes or []:
             try:
-                diagnoses.setdefault(code, icd.get_description(code))
+                diagnoses.setdefault(code, icd10.description(code))
             except ValueError:
                 diagnoses.setdefault(code, "")
     dob = tar.member.date_of_birth

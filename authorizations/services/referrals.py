@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-import simple_icd_10_cm as icd
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from authorizations import icd10 as icd
 from authorizations.models import HistoryAction, Provider, ProviderOrganization, Referral, Specialty
 from authorizations.numbering import next_number
 from authorizations.services.history import history_record

@@ -27,6 +27,7 @@ from authorizations.models import (
     Urgency,
 )
 from authorizations.numbering import next_number
+from authorizations.selectors import keep_in_hand
 from authorizations.services.decisions import tar_decide
 from authorizations.services.evaluation import tar_evaluate_lines
 from authorizations.services.referrals import check_diagnoses, member_by_cin, provider_by_npi
@@ -38,6 +39,7 @@ from criteria.coverage import coverage_requirement
 from criteria.models import CriteriaSetSetting
 from criteria.pa_list import pa_list_rows
 from members.models import Member
+from members.validators import normalize_cin
 from tar_portal.errors import DomainError, ErrorCode
 
 PROVIDER_CHANNELS = (Channel.PORTAL, Channel.API, Channel.FHIR)
@@ -251,9 +253,12 @@ def tar_submit(
     idempotency_key: str | None = None,
     default_channel: str = Channel.API,
     now: datetime | None = None,
+    member: Member | None = None,
 ) -> tuple[Tar, bool]:
     """Validate and store a TAR. Returns (tar, created); with an Idempotency-Key a retried
-    submission returns the first TAR instead of creating a second."""
+    submission returns the first TAR instead of creating a second. `member`: the member the
+    caller already read for `data.member` (with pcp and eligibility spans), so it is not read
+    twice. A new TAR comes back with its lines in hand (`tar.lines.all()` needs no query)."""
     check_role(TAR, TAR[Action.SUBMIT], user)
     if idempotency_key:
         existing = Tar.objects.filter(submitted_by=user, idempotency_key=idempotency_key).first()
@@ -266,6 +271,7 @@ def tar_submit(
             idempotency_key=idempotency_key,
             now=now,
             default_channel=default_channel,
+            member=member,
         )
     except IntegrityError:
         # Two retries raced: the unique (submitted_by, idempotency_key) let one through.
@@ -276,16 +282,17 @@ def tar_submit(
             if existing is not None:
                 return existing, False
         raise
-    tar_auto_approve(tar_id=tar.pk)
-    tar.refresh_from_db()
-    return tar, True
+    decided = tar_auto_approve(tar_id=tar.pk, tar=tar)
+    return (decided if decided is not None else tar), True
 
 
-def tar_auto_approve(*, tar_id: int) -> Tar | None:
+def tar_auto_approve(*, tar_id: int, tar: Tar | None = None) -> Tar | None:
     """Approve a new request automatically when every line meets its criteria and every set
     involved allows auto-approval (a plan setting, off by default). Recorded as automated in
-    the decision and the history. Never denies or modifies."""
-    tar = Tar.objects.prefetch_related("lines").get(pk=tar_id)
+    the decision and the history. Never denies or modifies. `tar`: the request just created,
+    with its lines in hand, so a request that does not qualify costs no query."""
+    if tar is None:
+        tar = Tar.objects.prefetch_related("lines").get(pk=tar_id)
     lines = list(tar.lines.all())
     if tar.status != TarStatus.SUBMITTED or not lines:
         return None
@@ -294,11 +301,20 @@ def tar_auto_approve(*, tar_id: int) -> Tar | None:
     set_ids = {(line.evaluation or {}).get("criteria_set") for line in lines}
     if None in set_ids:
         return None
-    allowed = set(
-        CriteriaSetSetting.objects.filter(set_id__in=set_ids, auto_approve=True).values_list(
-            "set_id", flat=True
+    in_hand = [getattr(line.criteria_set, "auto_approve_allowed", None) for line in lines]
+    if None not in in_hand:
+        # Read with the set at evaluation (criteria_set_in_force): no second query.
+        allowed = {
+            line.evaluation["criteria_set"]
+            for line, allowed_here in zip(lines, in_hand, strict=True)
+            if allowed_here
+        }
+    else:
+        allowed = set(
+            CriteriaSetSetting.objects.filter(set_id__in=set_ids, auto_approve=True).values_list(
+                "set_id", flat=True
+            )
         )
-    )
     if allowed != set_ids:
         return None
     return tar_decide(
@@ -319,6 +335,7 @@ def _tar_create(
     idempotency_key: str | None,
     now: datetime | None,
     default_channel: str,
+    member: Member | None = None,
 ) -> Tar:
     now = now or timezone.now()
     validated: list[list[dict[str, Any]]] = []
@@ -330,6 +347,7 @@ def _tar_create(
             idempotency_key=idempotency_key,
             now=now,
             default_channel=default_channel,
+            member=member,
         )
         validated.append(lines)
         return tar
@@ -352,7 +370,13 @@ def _tar_create(
 
 
 def _tar_build(
-    *, user: User, data: TarInput, idempotency_key: str | None, now: datetime, default_channel: str
+    *,
+    user: User,
+    data: TarInput,
+    idempotency_key: str | None,
+    now: datetime,
+    default_channel: str,
+    member: Member | None = None,
 ) -> tuple[Tar, list[dict[str, Any]]]:
     """Validate what was sent (400 with every field at fault) and build the unsaved request
     with its clocks."""
@@ -382,7 +406,7 @@ def _tar_build(
         if value is not None and value > received_on:
             errors.setdefault(name, []).append("Cannot be after the receipt date.")
 
-    member = member_by_cin(data.member, errors)
+    member = _member_for(data.member, member, errors)
     servicing = provider_by_npi(data.servicing_provider, "servicing_provider", errors)
     if data.requesting_provider:
         requesting = provider_by_npi(data.requesting_provider, "requesting_provider", errors)
@@ -481,6 +505,9 @@ def _tar_build(
         provider_notice_due_at=provider_notice.due_at if provider_notice else None,
         provider_notice_rule=provider_notice.rule if provider_notice else "",
     )
+    # Field validation only: the unique number and idempotency key and the urgent-reason check
+    # are the database's constraints, which refuse the INSERT anyway; validating them here
+    # cost a probe query and a savepoint per submission (issue 16).
     tar.full_clean(
         exclude=[
             "member",
@@ -490,14 +517,24 @@ def _tar_build(
             "requesting_organization",
             "servicing_organization",
             "submitted_by",
-        ]
+        ],
+        validate_unique=False,
+        validate_constraints=False,
     )
     return tar, lines
 
 
+def _member_for(cin: str, in_hand: Member | None, errors: dict[str, list[str]]) -> Member | None:
+    """The member named by `cin`: the one the caller already read when it is that member."""
+    if in_hand is not None and cin and in_hand.cin == normalize_cin(cin):
+        return in_hand
+    return member_by_cin(cin, errors)
+
+
 def _tar_lines_create(*, tar: Tar, lines: list[dict[str, Any]], user: User) -> None:
-    """The service lines of a request just saved, evaluated against their criteria."""
-    service_lines = ServiceLine.objects.bulk_create(
+    """The service lines of a request just saved, evaluated against their criteria and then
+    inserted with their evaluation in one statement. They stay in hand on `tar.lines`."""
+    service_lines = [
         ServiceLine(
             tar=tar,
             line_number=line["line_number"],
@@ -512,5 +549,7 @@ def _tar_lines_create(*, tar: Tar, lines: list[dict[str, Any]], user: User) -> N
             family=line["family"] or "",
         )
         for line in lines
-    )
-    tar_evaluate_lines(tar=tar, lines=service_lines, actor=user)
+    ]
+    tar_evaluate_lines(tar=tar, lines=service_lines, actor=user, save=False)
+    ServiceLine.objects.bulk_create(service_lines)
+    keep_in_hand(tar, lines=service_lines)

@@ -95,6 +95,7 @@ def start_web(port: int, *, queue: str) -> subprocess.Popen:
             f"127.0.0.1:{port}",
             "--workers",
             "1",
+            "--preload",
         ],
         cwd=ROOT,
         env=_env(CELERY_TASK_ALWAYS_EAGER="false", CELERY_TASK_DEFAULT_QUEUE=queue),
