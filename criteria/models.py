@@ -2,10 +2,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from criteria.coverage import CoverageRule, PaListRow
 from criteria.engine import CriteriaError, normalize_code
+from tar_portal.versioned import version_bump
 
 
 class CriteriaSet(models.Model):
@@ -129,6 +132,12 @@ class PaListEntry(models.Model):
             description=self.description,
         )
 
+
+
+@receiver([post_save, post_delete], sender=PaListEntry)
+def _pa_list_changed(**kwargs) -> None:
+    # Every edit, however made, makes each process read the list again (tar_portal.versioned).
+    version_bump("pa-list-version")
 
 class PaListChange(models.Model):
     """Who changed the PA list, what and when (append-only, written by criteria.services)."""

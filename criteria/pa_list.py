@@ -11,11 +11,17 @@ from django.db import transaction
 
 from criteria.coverage import DEFAULT_PA_LIST, Coverage, MemberFacts, coverage_requirement
 from criteria.models import PaListChange, PaListEntry
+from tar_portal.versioned import version_bump, versioned
+
+PA_LIST_VERSION_KEY = "pa-list-version"
 
 
 def pa_list_rows() -> list:
-    """Every entry of the plan's list (the pure lookup picks the ones in force)."""
-    return [entry.as_row() for entry in PaListEntry.objects.all()]
+    """Every entry of the plan's list (the pure lookup picks the ones in force), read once per
+    process and version: every save or delete of an entry bumps it (criteria.models)."""
+    return versioned(
+        PA_LIST_VERSION_KEY, lambda: [entry.as_row() for entry in PaListEntry.objects.all()]
+    )
 
 
 def coverage_lookup(
@@ -103,4 +109,5 @@ def pa_list_seed() -> int:
         )
         for row in DEFAULT_PA_LIST
     )
+    version_bump(PA_LIST_VERSION_KEY)  # bulk_create sends no signal
     return len(DEFAULT_PA_LIST)

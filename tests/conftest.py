@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from authorizations.clocks import BusinessCalendar
+from tar_portal.versioned import versioned_reset
 from tests import factories
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -82,6 +83,8 @@ def _own_cache(settings):
     caches = copy.deepcopy(settings.CACHES)
     caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     settings.CACHES = caches
+    # Per-process copies of plan tables are kept under versions in that cache: start afresh.
+    versioned_reset()
 
 
 @pytest.fixture
