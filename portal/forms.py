@@ -366,7 +366,22 @@ class ReferralForm(forms.Form):
 # --- nurse ---------------------------------------------------------------------------------
 
 
+QUEUE_VIEWS = [
+    ("", "All open requests"),
+    ("mine", "Mine"),
+    ("due24", "Due in 24 h"),
+    ("referred", "Referred by me"),
+]
+
+
 class QueueFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="TAR number, CIN, member name, NPI or organization",
+    )
+    view = forms.ChoiceField(label="View", required=False, choices=QUEUE_VIEWS)
     status = forms.ChoiceField(
         label="Status",
         required=False,

@@ -3,19 +3,21 @@ the service's error when it refuses (claimed by another nurse, a clock cap, not 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import PLAN_STAFF_ROLES, Role
 from authorizations import clocks, selectors, services
 from authorizations.calendar import plan_calendar
-from authorizations.models import Tar
+from authorizations.models import Tar, TarStatus
 from authorizations.transitions import TAR
 from authorizations.workflow import available_actions
 from criteria import catalog
@@ -32,7 +34,6 @@ from portal.views.common import (
     error_status,
     field_errors_to_form,
     not_found_to_404,
-    paginate_rows,
     render_page,
     role_required,
     tar_or_404,
@@ -45,29 +46,151 @@ queue_roles = role_required(Role.NURSE, Role.MANAGER)
 staff_only = role_required(*PLAN_STAFF_ROLES)
 
 
-@queue_roles
-def queue(request: HttpRequest) -> HttpResponse:
-    nurses = list(portal_selectors.nurses())
-    form = QueueFilterForm(request.GET or None, nurses=nurses)
-    filters = {"status": portal_selectors.NURSE_QUEUE_STATUSES}
-    if form.is_bound and form.is_valid():
+# Saved views of the nurse queue (the words are QUEUE_VIEWS in portal.forms).
+SORT_LABELS = {"due": "Decision due", "received": "Age", "number": "Request"}
+BULK_LIMIT = 50  # ids per bulk claim or release: a page's worth, with room
+
+
+def queue_query(request: HttpRequest, *, default_statuses: str, form=None):
+    """The queue page's parameters turned into a `queue_page` call: filters from the form,
+    the sort (`sort=due`, `sort=-received`) and the keyset cursor (`after=`). Returns the
+    page and the plain-words problems with parameters that were ignored (never a 500)."""
+    problems: list[str] = []
+    filters: dict[str, str] = {}
+    statuses = default_statuses.split(",")
+    search = ""
+    if form is not None and form.is_bound and form.is_valid():
         data = form.cleaned_data
-        for name in ("status", "urgency", "request_type", "family"):
+        search = data["q"]
+        for name in ("urgency", "request_type", "family"):
             if data[name]:
                 filters[name] = data[name]
+        if data["status"]:
+            statuses = [data["status"]]
         if data["assignee"] == "me":
             filters["assigned_to"] = str(request.user.pk)
         elif data["assignee"]:
             filters["assigned_to"] = data["assignee"]
-    page = paginate_rows(request, portal_selectors.review_queue(user=request.user, filters=filters))
+        view = data["view"]
+        if view in ("mine", "referred"):
+            filters["assigned_to"] = str(request.user.pk)
+        if view == "referred":
+            statuses = [TarStatus.REFERRED]
+        if view == "due24":
+            filters["due_before"] = (timezone.now() + timedelta(hours=24)).isoformat()
+    raw_sort = request.GET.get("sort", "") or portal_selectors.QUEUE_DEFAULT_SORT
+    sort, descending = raw_sort.removeprefix("-"), raw_sort.startswith("-")
+    if sort not in portal_selectors.QUEUE_SORTS:
+        problems.append(
+            "The list cannot be sorted that way; it is sorted by decision due time instead."
+        )
+        sort, descending = portal_selectors.QUEUE_DEFAULT_SORT, False
+    cursor = request.GET.get("after", "")
+    try:
+        page = portal_selectors.queue_page(
+            user=request.user,
+            filters=filters,
+            statuses=statuses,
+            search=search,
+            sort=sort,
+            descending=descending,
+            cursor=cursor,
+        )
+    except portal_selectors.QueueError:
+        problems.append("That page link is out of date; this is the first page of the list.")
+        page = portal_selectors.queue_page(
+            user=request.user,
+            filters=filters,
+            statuses=statuses,
+            search=search,
+            sort=sort,
+            descending=descending,
+        )
+    return page, problems
+
+
+def sort_links(request: HttpRequest, page: portal_selectors.QueuePage) -> dict[str, dict]:
+    """Each sortable column's link (the other direction when it is the current sort) and its
+    aria-sort state."""
+    links = {}
+    for key in SORT_LABELS:
+        query = request.GET.copy()
+        query.pop("after", None)
+        current = page.sort == key
+        query["sort"] = f"-{key}" if current and not page.descending else key
+        links[key] = {
+            "href": "?" + query.urlencode(),
+            "aria": ("descending" if page.descending else "ascending") if current else "none",
+            "label": SORT_LABELS[key],
+        }
+    return links
+
+
+def queue_context(request: HttpRequest, page: portal_selectors.QueuePage) -> dict[str, Any]:
     query = request.GET.copy()
-    query.pop("page", None)
-    return render_page(
-        request,
-        "portal/review/queue.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-        status=200 if not form.is_bound or form.is_valid() else 400,
+    query.pop("after", None)
+    first = query.urlencode()
+    query["after"] = page.next_cursor
+    return {
+        "page": page,
+        "sorts": sort_links(request, page),
+        "first_page_url": "?" + first if first else request.path,
+        "next_page_url": "?" + query.urlencode() if page.next_cursor else "",
+        "is_first_page": not request.GET.get("after"),
+    }
+
+
+@queue_roles
+def queue(request: HttpRequest) -> HttpResponse:
+    nurses = list(portal_selectors.nurses())
+    params = request.GET.copy()
+    for name in ("sort", "after"):
+        params.pop(name, None)
+    form = QueueFilterForm(params or None, nurses=nurses)
+    page, problems = queue_query(
+        request, default_statuses=portal_selectors.NURSE_QUEUE_STATUSES, form=form
     )
+    valid = (not form.is_bound or form.is_valid()) and not problems
+    context = {"form": form, "problems": problems, "bulk_limit": BULK_LIMIT}
+    context.update(queue_context(request, page))
+    return render_page(request, "portal/review/queue.html", context, status=200 if valid else 400)
+
+
+@nurse_only
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Claim or release the ticked requests, each through the workflow kernel on its own (a
+    refusal of one, say claimed by another nurse a moment ago, leaves the others done)."""
+    action = request.POST.get("action", "")
+    calls = {"claim": services.tar_claim, "release": services.tar_release}
+    ids = [value for value in request.POST.getlist("tar") if value.isdigit()]
+    back = _back(request) or reverse("portal:review-queue")
+    if action not in calls or not ids:
+        messages.error(request, "Tick one or more requests, then choose Claim or Release.")
+        return redirect(back)
+    if len(ids) > BULK_LIMIT:
+        messages.error(request, f"Choose at most {BULK_LIMIT} requests at a time.")
+        return redirect(back)
+    done: list[str] = []
+    refused: list[str] = []
+    for tar_id in dict.fromkeys(int(value) for value in ids):
+        try:
+            tar = selectors.tar_get(user=request.user, tar_id=tar_id)
+        except DomainError:
+            refused.append(f"#{tar_id}: not found")
+            continue
+        try:
+            calls[action](tar_id=tar.pk, user=request.user)
+        except DomainError as exc:
+            refused.append(f"{tar.number}: {exc.message}")
+            continue
+        done.append(tar.number)
+    verb = "claimed" if action == "claim" else "released"
+    if done:
+        messages.success(request, f"You {verb} {len(done)}: {', '.join(done)}.")
+    if refused:
+        messages.error(request, f"Not {verb}: {'; '.join(refused)}")
+    return redirect(back)
 
 
 def _missing_answers(tar: Tar) -> list[str]:
