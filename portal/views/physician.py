@@ -94,6 +94,10 @@ def _render(request, tar, *, form=None, line_forms=None, error=None, status=200)
                 & set(available_actions(TAR, tar, request.user))
             ),
             "can_refer_imr": can_start(IMR, ImrAction.REFER, tar, request.user),
+            "not_met": not_met,
+            "nurse_note": portal_selectors.referral_notes(user=request.user, tars=[tar]).get(
+                tar.pk, ""
+            ),
         }
     )
     return render_page(request, "portal/physician/tar.html", context, status=status)

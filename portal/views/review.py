@@ -6,18 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from csp.decorators import csp_replace
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accounts.models import PLAN_STAFF_ROLES, Role
 from authorizations import clocks, selectors, services
 from authorizations.calendar import plan_calendar
-from authorizations.models import Tar, TarStatus
+from authorizations.models import HistoryAction, Tar, TarStatus
 from authorizations.transitions import TAR
 from authorizations.workflow import available_actions
 from criteria import catalog
@@ -201,6 +203,22 @@ def _missing_answers(tar: Tar) -> list[str]:
     return list(keys)
 
 
+# Record reads: who on staff opened the record (PRODUCT §3). Kept, counted, and folded away by
+# default: on a physician's page they were 16 of 22 history lines.
+READ_ACTIONS = frozenset({HistoryAction.CLINICAL_READ, HistoryAction.ATTACHMENT_READ})
+# What a browser shows inline: PDF in its viewer, PNG and JPEG as images (TIFF downloads).
+PREVIEWABLE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+def history_parts(history) -> dict[str, Any]:
+    entries = list(history)
+    reads = [entry for entry in entries if entry.action in READ_ACTIONS]
+    return {
+        "history": [entry for entry in entries if entry.action not in READ_ACTIONS],
+        "history_reads": reads,
+    }
+
+
 def case_context(request: HttpRequest, tar: Tar) -> dict[str, Any]:
     """What a plan reviewer sees of a request: member, eligibility, RAF, answers, documents,
     the criteria results per line, history. Recording the clinical read is part of showing
@@ -219,7 +237,8 @@ def case_context(request: HttpRequest, tar: Tar) -> dict[str, Any]:
             (key, catalog.QUESTIONS.get(key, {}).get("label", key), value)
             for key, value in (tar.answers or {}).items()
         ],
-        "history": selectors.tar_history(user=request.user, tar=tar),
+        **history_parts(selectors.tar_history(user=request.user, tar=tar)),
+        "previewable": PREVIEWABLE_TYPES,
         "notices": portal_selectors.notice_list(user=request.user, tar=tar),
         "letters": portal_selectors.letter_list(user=request.user, tar=tar),
     }
@@ -273,8 +292,19 @@ def review(request: HttpRequest, tar_id: int) -> HttpResponse:
     return _render_review(request, tar_or_404(request.user, tar_id))
 
 
-def _act(request: HttpRequest, tar_id: int, form_name: str, form, call, success: str):
-    """Run one service action from a posted form; on refusal show the page with the error."""
+def _act(
+    request: HttpRequest,
+    tar_id: int,
+    form_name: str,
+    form,
+    call,
+    success: str,
+    *,
+    done_with_case: bool = False,
+):
+    """Run one service action from a posted form; on refusal show the page with the error.
+    An action that takes the case out of the nurse's hands (approve, refer, close) goes back
+    to the queue, for the next case."""
     tar = tar_or_404(request.user, tar_id)
     if form is not None and not form.is_valid():
         return _render_review(request, tar, status=400, open_form=form_name, **{form_name: form})
@@ -289,6 +319,9 @@ def _act(request: HttpRequest, tar_id: int, form_name: str, form, call, success:
         return _render_review(
             request, tar, status=error_status(exc), error=exc, open_form=form_name, **kwargs
         )
+    if done_with_case:
+        messages.success(request, f"{tar.number}: {success}")
+        return redirect("portal:review-queue")
     messages.success(request, success)
     return redirect("portal:review-tar", tar_id=tar_id)
 
@@ -347,6 +380,7 @@ def approve(request: HttpRequest, tar_id: int) -> HttpResponse:
             tar_id=tar.pk, user=request.user, outcome="approved", rationale=data["rationale"]
         ),
         "The request was approved; the notices are on their way.",
+        done_with_case=True,
     )
 
 
@@ -398,6 +432,7 @@ def refer(request: HttpRequest, tar_id: int) -> HttpResponse:
         ReferForm(request.POST),
         lambda tar, data: services.tar_refer(tar_id=tar.pk, user=request.user, note=data["note"]),
         "The request was referred to a physician reviewer.",
+        done_with_case=True,
     )
 
 
@@ -417,4 +452,32 @@ def close(request: HttpRequest, tar_id: int) -> HttpResponse:
             rationale=data["rationale"],
         ),
         "The request was closed.",
+        done_with_case=True,
     )
+
+
+@staff_only
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})
+def attachment_preview(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """A document shown inline on the review page (PDF viewer or image), for the staff who
+    may read clinical records. The file's type is the one sniffed at upload, never its name;
+    only PDF, PNG and JPEG are served inline. The page that embeds it is ours alone
+    (frame-ancestors 'self', X-Frame-Options SAMEORIGIN); nothing is cached; the read is
+    recorded like a download."""
+    try:
+        attachment = selectors.attachment_get(user=request.user, attachment_id=attachment_id)
+    except DomainError as exc:
+        not_found_to_404(exc)
+        raise
+    if attachment.content_type not in PREVIEWABLE_TYPES:
+        raise Http404
+    services.attachment_record_read(attachment=attachment, user=request.user)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=False,
+        filename=services.attachment_download_name(attachment),
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
