@@ -10,10 +10,20 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
 from authorizations import selectors
@@ -24,6 +34,7 @@ from authorizations.models import (
     ProviderOrganization,
     Referral,
     ReferralStatus,
+    ServiceLine,
     Tar,
     TarStatus,
 )
@@ -108,24 +119,29 @@ def letter_list(*, user: User, tar: Tar) -> list[Any] | None:
 # --- the review queues: search, sort, saved views, keyset pages ----------------------------
 
 QUEUE_PAGE_SIZE = 25
-# A count is shown up to this many; beyond it the page says "more than 1,000" (counting every
-# open request of a million-row table on each page view is what made lists slow).
-QUEUE_COUNT_CAP = 1000
+# A count is shown up to this many; beyond it the page says "more than 200" (counting every
+# open request of a million-row table on each page view is what made lists slow; exact
+# figures are the reports' job).
+QUEUE_COUNT_CAP = 200
 # Sort keys offered by the column headers: (label, model field). `id` breaks ties, so every
 # key with its direction is a total order the keyset cursor can resume from.
 QUEUE_SORTS = {
-    "due": "decision_due_at",
-    "received": "received_at",
-    "number": "number",
+    "due": "decision_due_at",  # index (status, decision_due_at)
+    "received": "received_at",  # index (status, received_at, id): the age column
 }
 QUEUE_DEFAULT_SORT = "due"  # the soonest decision deadline first (PRODUCT §4)
 TAR_NUMBER_RE = re.compile(r"^(?:TAR-)?(\d{4})-(\d{1,6})$")
 NPI_RE = re.compile(r"^\d{10}$")
+SEARCH_INLINE_IDS = 2000
 
 
 class QueueError(ValueError):
     """A query parameter of the queue page that cannot be used (a stale cursor, an unknown
     sort): the page says so in words and shows the first page instead."""
+
+
+class SearchTooBroad(QueueError):
+    """A name search that matches too many members to look up their requests by id."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +169,28 @@ def queue_search_q(text: str) -> Q:
     if NPI_RE.match(text):
         providers = Provider.objects.filter(npi=text).values("pk")
         return Q(requesting_provider_id__in=providers) | Q(servicing_provider_id__in=providers)
-    members = Member.objects.all()
+    members = Member.objects.order_by()
     for word in text.split(" "):
         members = members.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
-    organizations = ProviderOrganization.objects.filter(name__icontains=text).values("pk")
+    # The small tables are searched first and their ids inlined, so the TAR table is read
+    # through its member and organization indexes (a BitmapOr); an `IN (subquery)` OR'd
+    # three times made PostgreSQL scan every TAR to count the matches. A word so common
+    # that it names more members than SEARCH_INLINE_IDS asks for more of the name.
+    member_ids = list(members.values_list("pk", flat=True)[: SEARCH_INLINE_IDS + 1])
+    if len(member_ids) > SEARCH_INLINE_IDS:
+        raise SearchTooBroad(
+            f"More than {SEARCH_INLINE_IDS} members match “{text}”; type more of the name."
+        )
+    member_q = Q(member_id__in=member_ids)
+    organization_ids = list(
+        ProviderOrganization.objects.filter(name__icontains=text).values_list("pk", flat=True)
+    )
+    if not organization_ids:
+        return member_q
     return (
-        Q(member_id__in=members.values("pk"))
-        | Q(requesting_organization_id__in=organizations)
-        | Q(servicing_organization_id__in=organizations)
+        member_q
+        | Q(requesting_organization_id__in=organization_ids)
+        | Q(servicing_organization_id__in=organization_ids)
     )
 
 
@@ -194,7 +224,7 @@ def _cursor_decode(cursor: str, sort: str, descending: bool) -> tuple[Any, int]:
 def queue_page(
     *,
     user: User,
-    filters: dict[str, str],
+    filters: dict[str, Any],
     statuses: list[str],
     search: str = "",
     sort: str = QUEUE_DEFAULT_SORT,
@@ -214,16 +244,46 @@ def queue_page(
         raise QueueError("sort")
     field = QUEUE_SORTS[sort]
     after = _cursor_decode(cursor, sort, descending) if cursor else None
+    filters = dict(filters)
+    family = filters.pop("family", "")
+    due_before = filters.pop("due_before", None)
+    if filters.get("assigned_to") == "none":
+        # "In review" is a claimed request: the kernel's claim sets the assignee with the
+        # status and release clears both (authorizations/services/review.py). Reading that
+        # status for unclaimed ones would scan all of it to find none.
+        statuses = [status for status in statuses if status != TarStatus.IN_REVIEW]
     base = selectors.tar_list(user=user, filters=filters).filter(queue_search_q(search))
     base = base.prefetch_related(None).order_by()
-    order = (f"-{field}", "-id") if descending else (field, "id")
+    if due_before is not None:
+        # Compared through `+ 0 s`, so the bound is a filter along the (status, due) index
+        # rather than a range on the (due, id) index through every decided request.
+        base = base.alias(
+            due_key=ExpressionWrapper(
+                F("decision_due_at") + timedelta(0), output_field=DateTimeField()
+            )
+        ).filter(due_key__lt=due_before)
+    if family:
+        # EXISTS, probed row by row along the ordered index, stops at the page's end; the
+        # `id IN (every line of the family)` of tar_list hashed 200,000 lines first.
+        base = base.filter(Exists(ServiceLine.objects.filter(tar_id=OuterRef("pk"), family=family)))
+    # `id + 0`: ties are sorted after reading the (status, key) index in order. With a plain
+    # `id` PostgreSQL prefers the (decision_due_at, id) index and filters the status out of
+    # every decided row in it (0.9 s at 1,000,000 TARs; bench/bench_queue_page.py).
+    tie = ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+    order = (F(field).desc(), tie.desc()) if descending else (F(field).asc(), tie.asc())
     keyset = Q()
     if after is not None:
         value, pk = after
+        # The redundant bound (>= / <=) is what the index range starts from; the OR alone
+        # would be a filter over the whole status.
         if descending:
-            keyset = Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk})
+            keyset = Q(**{f"{field}__lte": value}) & (
+                Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk})
+            )
         else:
-            keyset = Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk})
+            keyset = Q(**{f"{field}__gte": value}) & (
+                Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk})
+            )
     parts = [
         base.filter(keyset, status=status).order_by(*order).values_list(field, "id")[: size + 1]
         for status in statuses
@@ -245,7 +305,14 @@ def queue_page(
         else []
     )
     rows.sort(key=lambda tar: ids.index(tar.pk))
-    counted = base.filter(status__in=statuses).values("id")[: QUEUE_COUNT_CAP + 1].count()
+    # The count, capped: `ORDER BY status, key` keeps PostgreSQL on the (status, key) index,
+    # stopping at the cap (unordered, it hashed every line of a family, or every TAR).
+    counted = (
+        base.filter(status__in=statuses)
+        .order_by("status", field)
+        .values("id")[: QUEUE_COUNT_CAP + 1]
+        .count()
+    )
     return QueuePage(
         rows=rows,
         count=min(counted, QUEUE_COUNT_CAP),

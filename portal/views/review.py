@@ -49,7 +49,7 @@ staff_only = role_required(*PLAN_STAFF_ROLES)
 
 
 # Saved views of the nurse queue (the words are QUEUE_VIEWS in portal.forms).
-SORT_LABELS = {"due": "Decision due", "received": "Age", "number": "Request"}
+SORT_LABELS = {"due": "Decision due", "received": "Age"}
 BULK_LIMIT = 50  # ids per bulk claim or release: a page's worth, with room
 
 
@@ -58,7 +58,7 @@ def queue_query(request: HttpRequest, *, default_statuses: str, form=None):
     the sort (`sort=due`, `sort=-received`) and the keyset cursor (`after=`). Returns the
     page and the plain-words problems with parameters that were ignored (never a 500)."""
     problems: list[str] = []
-    filters: dict[str, str] = {}
+    filters: dict[str, Any] = {}
     statuses = default_statuses.split(",")
     search = ""
     if form is not None and form.is_bound and form.is_valid():
@@ -79,7 +79,7 @@ def queue_query(request: HttpRequest, *, default_statuses: str, form=None):
         if view == "referred":
             statuses = [TarStatus.REFERRED]
         if view == "due24":
-            filters["due_before"] = (timezone.now() + timedelta(hours=24)).isoformat()
+            filters["due_before"] = timezone.now() + timedelta(hours=24)
     raw_sort = request.GET.get("sort", "") or portal_selectors.QUEUE_DEFAULT_SORT
     sort, descending = raw_sort.removeprefix("-"), raw_sort.startswith("-")
     if sort not in portal_selectors.QUEUE_SORTS:
@@ -87,9 +87,9 @@ def queue_query(request: HttpRequest, *, default_statuses: str, form=None):
             "The list cannot be sorted that way; it is sorted by decision due time instead."
         )
         sort, descending = portal_selectors.QUEUE_DEFAULT_SORT, False
-    cursor = request.GET.get("after", "")
-    try:
-        page = portal_selectors.queue_page(
+
+    def read(cursor: str) -> portal_selectors.QueuePage:
+        return portal_selectors.queue_page(
             user=request.user,
             filters=filters,
             statuses=statuses,
@@ -98,16 +98,15 @@ def queue_query(request: HttpRequest, *, default_statuses: str, form=None):
             descending=descending,
             cursor=cursor,
         )
+
+    try:
+        page = read(request.GET.get("after", ""))
+    except portal_selectors.SearchTooBroad as exc:
+        problems.append(str(exc))
+        page = portal_selectors.QueuePage([], 0, False, "", sort, descending)
     except portal_selectors.QueueError:
         problems.append("That page link is out of date; this is the first page of the list.")
-        page = portal_selectors.queue_page(
-            user=request.user,
-            filters=filters,
-            statuses=statuses,
-            search=search,
-            sort=sort,
-            descending=descending,
-        )
+        page = read("")
     return page, problems
 
 
