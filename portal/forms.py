@@ -390,24 +390,28 @@ class QueueFilterForm(forms.Form):
             *((s.value, s.label) for s in TarStatus),
         ],
     )
+    # The empty choice names the filter ("Any urgency"): on the one-line filter bar the
+    # labels are read by screen readers only.
     urgency = forms.ChoiceField(
-        label="Urgency", required=False, choices=[("", "Any"), *Urgency.choices]
+        label="Urgency", required=False, choices=[("", "Any urgency"), *Urgency.choices]
     )
     request_type = forms.ChoiceField(
-        label="Request type", required=False, choices=[("", "Any"), *RequestType.choices]
+        label="Request type",
+        required=False,
+        choices=[("", "Any request type"), *RequestType.choices],
     )
     family = forms.ChoiceField(
         label="Procedure family",
         required=False,
-        choices=[("", "Any"), *catalog.FAMILIES.items()],
+        choices=[("", "Any procedure family"), *catalog.FAMILIES.items()],
     )
     assignee = forms.ChoiceField(label="Assigned to", required=False)
 
     def __init__(self, *args, nurses=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("me", "Me"),
+            ("", "Assigned to anyone"),
+            ("me", "Assigned to me"),
             ("none", "Nobody (unclaimed)"),
             *((str(n.pk), n.get_full_name() or n.username) for n in nurses),
         ]
