@@ -442,6 +442,14 @@ class RequestInfoForm(forms.Form):
         help_text="The provider gets a form with these questions.",
     )
 
+    def __init__(self, *args, keys: list[str] | None = None, **kwargs) -> None:
+        """`keys`: the questions of the case's criteria sets, in their order (issue 15: an
+        ESI case is not offered the 27 questions of every set). None offers them all."""
+        super().__init__(*args, **kwargs)
+        if keys:
+            labels = dict(ANSWER_KEY_CHOICES)
+            self.fields["missing_keys"].choices = [(k, labels[k]) for k in keys if k in labels]
+
 
 class ExtendForm(forms.Form):
     prefix = "extend"  # several action forms share one page: unique ids

@@ -268,3 +268,8 @@ def short_due(value: datetime | None) -> str:
     if not isinstance(value, datetime):
         return ""
     return formats.date_format(_local(value), "D M j, g:i A")
+
+
+@register.filter(name="rule_words")
+def rule_words_filter(rule: str) -> str:
+    return presentation.rule_words(rule)

@@ -194,6 +194,19 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def case_question_keys(tar: Tar) -> list[str]:
+    """The questions the case's criteria sets asked, in criterion order: the answer keys
+    each criterion of each line's stored evaluation used (the set version actually applied,
+    not today's)."""
+    keys: dict[str, None] = {}
+    for line in tar.lines.all():
+        for criterion in (line.evaluation or {}).get("criteria", []):
+            for key in criterion.get("facts", {}):
+                if key in catalog.QUESTIONS:
+                    keys.setdefault(key, None)
+    return list(keys)
+
+
 def _missing_answers(tar: Tar) -> list[str]:
     keys: dict[str, None] = {}
     for line in tar.lines.all():
@@ -267,7 +280,9 @@ def _render_review(
             "can_act": request.user.role == Role.NURSE and bool(actions),
             "approve_form": forms.get("approve_form") or ApproveForm(),
             "info_form": forms.get("info_form")
-            or RequestInfoForm(initial={"missing_keys": _missing_answers(tar)}),
+            or RequestInfoForm(
+                initial={"missing_keys": _missing_answers(tar)}, keys=case_question_keys(tar)
+            ),
             "extend_form": forms.get("extend_form")
             or ExtendForm(
                 initial={"new_due_at": policy.latest_due_at} if policy.latest_due_at else None
@@ -390,7 +405,7 @@ def request_info(request: HttpRequest, tar_id: int) -> HttpResponse:
         request,
         tar_id,
         "info_form",
-        RequestInfoForm(request.POST),
+        RequestInfoForm(request.POST, keys=case_question_keys(tar_or_404(request.user, tar_id))),
         lambda tar, data: services.tar_request_info(
             tar_id=tar.pk,
             user=request.user,

@@ -110,3 +110,27 @@ def test_approving_sends_the_nurse_back_to_the_queue(client_for, api, submit):
     number = Tar.objects.get(pk=tar_id).number
     assert response.redirect_chain[-1][0] == "/review/"
     assert f"{number}: The request was approved" in response.content.decode()
+
+
+def test_the_pend_form_asks_only_the_case_sets_questions_preselecting_the_unknown(
+    client_for, api, submit
+):
+    answers = dict(factories.ESI_MEETS)
+    answers.pop("pain_score")
+    tar_id = submit(answers=answers)
+    api("nurse").post(f"/api/v1/tars/{tar_id}/claim")
+    html = client_for("nurse").get(f"/review/tars/{tar_id}/").content.decode()
+    boxes = [c for c in html.split("<input") if 'name="info-missing_keys"' in c]
+    offered = {c.split('value="')[1].split('"')[0] for c in boxes}
+    assert "pain_score" in offered and "radicular_findings" in offered
+    assert "trial_relief_percent" not in offered and "mbb_relief_percents" not in offered
+    assert [c for c in boxes if 'value="pain_score"' in c and "checked" in c]
+    assert not [c for c in boxes if 'value="radicular_findings"' in c and "checked" in c]
+
+
+def test_staff_see_clock_rules_in_words(client_for, submit):
+    tar_id = submit()
+    html = client_for("nurse").get(f"/review/tars/{tar_id}/").content.decode()
+    rule = Tar.objects.get(pk=tar_id).decision_due_rule
+    assert f"({rule})" not in html and rule not in html
+    assert "business days" in html or "calendar days" in html
