@@ -321,7 +321,10 @@ PLAN_MEMBER_SERVICES_PHONE = env_str("TAR_PLAN_MEMBER_SERVICES_PHONE", "(800) 55
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_phi": {"()": "tar_portal.logging.RedactPHIFilter"}},
+    "filters": {
+        "redact_phi": {"()": "tar_portal.logging.RedactPHIFilter"},
+        "forbidden_one_line": {"()": "tar_portal.logging.ForbiddenOneLineFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {
@@ -334,7 +337,12 @@ LOGGING = {
     "loggers": {
         # Request lines carry paths and query strings: same handler, same redaction.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "propagate": False,
+            "filters": ["forbidden_one_line"],
+        },
     },
 }
 IS_PRODUCTION = False
