@@ -311,6 +311,8 @@ class Tar(models.Model):
         indexes = [
             # The nurse queue: open requests by decision due time.
             models.Index(fields=["status", "decision_due_at"], name="tar_status_due_idx"),
+            # The queue's age column sorted, per status (portal.selectors.queue_page).
+            models.Index(fields=["status", "received_at", "id"], name="tar_status_received_idx"),
             # Staff lists without a status filter: ordered by due time, id as tie-break.
             models.Index(fields=["decision_due_at", "id"], name="tar_due_id_idx"),
             # The deadline sweep: open, not yet breached, by due time (PRODUCT §4).

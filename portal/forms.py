@@ -366,7 +366,22 @@ class ReferralForm(forms.Form):
 # --- nurse ---------------------------------------------------------------------------------
 
 
+QUEUE_VIEWS = [
+    ("", "All open requests"),
+    ("mine", "Mine"),
+    ("due24", "Due in 24 h"),
+    ("referred", "Referred by me"),
+]
+
+
 class QueueFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="TAR number, CIN, member name, NPI or organization",
+    )
+    view = forms.ChoiceField(label="View", required=False, choices=QUEUE_VIEWS)
     status = forms.ChoiceField(
         label="Status",
         required=False,
@@ -375,24 +390,28 @@ class QueueFilterForm(forms.Form):
             *((s.value, s.label) for s in TarStatus),
         ],
     )
+    # The empty choice names the filter ("Any urgency"): on the one-line filter bar the
+    # labels are read by screen readers only.
     urgency = forms.ChoiceField(
-        label="Urgency", required=False, choices=[("", "Any"), *Urgency.choices]
+        label="Urgency", required=False, choices=[("", "Any urgency"), *Urgency.choices]
     )
     request_type = forms.ChoiceField(
-        label="Request type", required=False, choices=[("", "Any"), *RequestType.choices]
+        label="Request type",
+        required=False,
+        choices=[("", "Any request type"), *RequestType.choices],
     )
     family = forms.ChoiceField(
         label="Procedure family",
         required=False,
-        choices=[("", "Any"), *catalog.FAMILIES.items()],
+        choices=[("", "Any procedure family"), *catalog.FAMILIES.items()],
     )
     assignee = forms.ChoiceField(label="Assigned to", required=False)
 
     def __init__(self, *args, nurses=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("me", "Me"),
+            ("", "Assigned to anyone"),
+            ("me", "Assigned to me"),
             ("none", "Nobody (unclaimed)"),
             *((str(n.pk), n.get_full_name() or n.username) for n in nurses),
         ]
@@ -422,6 +441,14 @@ class RequestInfoForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="The provider gets a form with these questions.",
     )
+
+    def __init__(self, *args, keys: list[str] | None = None, **kwargs) -> None:
+        """`keys`: the questions of the case's criteria sets, in their order (issue 15: an
+        ESI case is not offered the 27 questions of every set). None offers them all."""
+        super().__init__(*args, **kwargs)
+        if keys:
+            labels = dict(ANSWER_KEY_CHOICES)
+            self.fields["missing_keys"].choices = [(k, labels[k]) for k in keys if k in labels]
 
 
 class ExtendForm(forms.Form):

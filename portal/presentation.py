@@ -118,3 +118,45 @@ NOTICE_STATUS = {
     "sent": _("Sent"),
     "failed": _("Not delivered yet; we are working on it"),
 }
+
+
+# Clock rules in words for staff pages (issue 15: staff never see ids such as
+# `routine_5_business_days`). The ids are the clocks' (authorizations/clocks.py, PRODUCT §4);
+# one not listed here is still shown in words by `rule_words`.
+RULE_WORDS = {
+    "routine_5_business_days": "routine request: 5 business days from receipt",
+    "routine_7_calendar_days": "routine request: 7 calendar days from receipt",
+    "urgent_72_hours": "urgent request: 72 hours from receipt",
+    "routine_extension_twice_21_calendar_days": (
+        "routine request: may be extended twice, to 21 calendar days at most"
+    ),
+    "urgent_extension_once_14_calendar_days": (
+        "urgent request: may be extended once, by 14 calendar days at most"
+    ),
+    "post_service_30_calendar_days": "post-service request: 30 calendar days from receipt",
+    "post_service_no_extension": "post-service request: no extension",
+    "retro_15_business_days_after_service": "retroactive: within 15 business days of service",
+    "retro_60_calendar_days_after_primary_denial": (
+        "retroactive: within 60 calendar days of the primary insurer's denial"
+    ),
+    "retro_60_calendar_days_after_retro_eligibility": (
+        "retroactive: within 60 calendar days of retroactive eligibility"
+    ),
+    "appeal_standard_30_calendar_days": "standard appeal: 30 calendar days",
+    "appeal_expedited_72_hours": "expedited appeal: 72 hours",
+    "appeal_extension_14_calendar_days": "appeal extension: 14 calendar days",
+    "imr_standard_5_business_days": "independent medical review: 5 business days",
+    "imr_retrospective_7_business_days": (
+        "retrospective independent medical review: 7 business days"
+    ),
+    "imr_expedited_24_hours": "expedited independent medical review: 24 hours",
+    "imr_expedited_extended_48_hours": "expedited independent medical review, extended: 48 hours",
+}
+
+
+def rule_words(rule: str) -> str:
+    """A clock rule id in words: the table above, else the id's words ('state hearing 120
+    calendar days')."""
+    if not rule:
+        return ""
+    return RULE_WORDS.get(rule) or rule.replace("_", " ").replace(" imr ", " IMR ")

@@ -4,15 +4,42 @@ caller's own drafts, the notices a role may see)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 
-from accounts.models import Role, User
+from accounts.models import PLAN_STAFF_ROLES, Role, User
 from authorizations import selectors
-from authorizations.models import InformationRequest, Provider, Referral, ReferralStatus, Tar
+from authorizations.models import (
+    HistoryEntry,
+    InformationRequest,
+    Provider,
+    ProviderOrganization,
+    Referral,
+    ReferralStatus,
+    ServiceLine,
+    Tar,
+    TarStatus,
+)
 from members.models import Member
+from members.validators import CIN_RE
 from notifications import selectors as notification_selectors
 from notifications.models import Audience, Notice
 from portal.models import TarDraft
@@ -87,3 +114,241 @@ def notice_list(*, user: User, tar: Tar) -> QuerySet[Notice]:
 def letter_list(*, user: User, tar: Tar) -> list[Any] | None:
     """The PDF letters of a request the user may see (notifications.selectors)."""
     return list(notification_selectors.letter_list(user=user, tar=tar))
+
+
+# --- the review queues: search, sort, saved views, keyset pages ----------------------------
+
+QUEUE_PAGE_SIZE = 25
+# A count is shown up to this many; beyond it the page says "more than 200" (counting every
+# open request of a million-row table on each page view is what made lists slow; exact
+# figures are the reports' job).
+QUEUE_COUNT_CAP = 200
+# Sort keys offered by the column headers: (label, model field). `id` breaks ties, so every
+# key with its direction is a total order the keyset cursor can resume from.
+QUEUE_SORTS = {
+    "due": "decision_due_at",  # index (status, decision_due_at)
+    "received": "received_at",  # index (status, received_at, id): the age column
+}
+QUEUE_DEFAULT_SORT = "due"  # the soonest decision deadline first (PRODUCT §4)
+TAR_NUMBER_RE = re.compile(r"^(?:TAR-)?(\d{4})-(\d{1,6})$")
+NPI_RE = re.compile(r"^\d{10}$")
+SEARCH_INLINE_IDS = 2000
+
+
+class QueueError(ValueError):
+    """A query parameter of the queue page that cannot be used (a stale cursor, an unknown
+    sort): the page says so in words and shows the first page instead."""
+
+
+class SearchTooBroad(QueueError):
+    """A name search that matches too many members to look up their requests by id."""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Tar]
+    count: int
+    count_capped: bool
+    next_cursor: str
+    sort: str
+    descending: bool
+
+
+def queue_search_q(text: str) -> Q:
+    """One search box: a TAR number, a CIN or an NPI matches exactly; any other words match
+    the member's name (every word, first or last name) or an organization's name. Each kind
+    is an indexed look-up on a small table first, so the TAR table is only filtered by ids."""
+    text = " ".join((text or "").split())
+    upper = text.upper()
+    if not text:
+        return Q()
+    if match := TAR_NUMBER_RE.match(upper):
+        return Q(number=f"TAR-{match[1]}-{int(match[2]):06d}")
+    if CIN_RE.match(upper):
+        return Q(member_id__in=Member.objects.filter(cin=upper).values("pk"))
+    if NPI_RE.match(text):
+        providers = Provider.objects.filter(npi=text).values("pk")
+        return Q(requesting_provider_id__in=providers) | Q(servicing_provider_id__in=providers)
+    members = Member.objects.order_by()
+    for word in text.split(" "):
+        members = members.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    # The small tables are searched first and their ids inlined, so the TAR table is read
+    # through its member and organization indexes (a BitmapOr); an `IN (subquery)` OR'd
+    # three times made PostgreSQL scan every TAR to count the matches. A word so common
+    # that it names more members than SEARCH_INLINE_IDS asks for more of the name.
+    member_ids = list(members.values_list("pk", flat=True)[: SEARCH_INLINE_IDS + 1])
+    if len(member_ids) > SEARCH_INLINE_IDS:
+        raise SearchTooBroad(
+            f"More than {SEARCH_INLINE_IDS} members match “{text}”; type more of the name."
+        )
+    member_q = Q(member_id__in=member_ids)
+    organization_ids = list(
+        ProviderOrganization.objects.filter(name__icontains=text).values_list("pk", flat=True)
+    )
+    if not organization_ids:
+        return member_q
+    return (
+        member_q
+        | Q(requesting_organization_id__in=organization_ids)
+        | Q(servicing_organization_id__in=organization_ids)
+    )
+
+
+def _cursor_encode(sort: str, descending: bool, value: Any, pk: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([sort, descending, value, pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str, sort: str, descending: bool) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key, desc, value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if key != sort or desc is not descending or not isinstance(pk, int):
+            raise QueueError("sort")
+        if QUEUE_SORTS[sort].endswith("_at"):
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise QueueError("naive")
+            return parsed, pk
+        if not isinstance(value, str):
+            raise QueueError("value")
+        return value, pk
+    except QueueError:
+        raise
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as exc:
+        raise QueueError(str(exc)) from exc
+
+
+def queue_page(
+    *,
+    user: User,
+    filters: dict[str, Any],
+    statuses: list[str],
+    search: str = "",
+    sort: str = QUEUE_DEFAULT_SORT,
+    descending: bool = False,
+    cursor: str = "",
+    size: int = QUEUE_PAGE_SIZE,
+) -> QueuePage:
+    """One page of a review queue, resumed after `cursor` (keyset pagination: the same cost
+    on the hundredth page as on the first).
+
+    The ids come first, one narrow query per status, each `status = X ORDER BY key, id
+    LIMIT n` (an index range scan on (status, decision_due_at)), merged here: PostgreSQL
+    cannot read one ordered range for `status IN (...)`, and would otherwise sort every open
+    request before the LIMIT. Then the page's rows with their prefetches, as in
+    `selectors.tar_list`. Raises QueueError for a sort or cursor it cannot use."""
+    if sort not in QUEUE_SORTS:
+        raise QueueError("sort")
+    field = QUEUE_SORTS[sort]
+    after = _cursor_decode(cursor, sort, descending) if cursor else None
+    filters = dict(filters)
+    family = filters.pop("family", "")
+    due_before = filters.pop("due_before", None)
+    if filters.get("assigned_to") == "none":
+        # "In review" is a claimed request: the kernel's claim sets the assignee with the
+        # status and release clears both (authorizations/services/review.py). Reading that
+        # status for unclaimed ones would scan all of it to find none.
+        statuses = [status for status in statuses if status != TarStatus.IN_REVIEW]
+    base = selectors.tar_list(user=user, filters=filters).filter(queue_search_q(search))
+    base = base.prefetch_related(None).order_by()
+    if due_before is not None:
+        # Compared through `+ 0 s`, so the bound is a filter along the (status, due) index
+        # rather than a range on the (due, id) index through every decided request.
+        base = base.alias(
+            due_key=ExpressionWrapper(
+                F("decision_due_at") + timedelta(0), output_field=DateTimeField()
+            )
+        ).filter(due_key__lt=due_before)
+    if family:
+        # EXISTS, probed row by row along the ordered index, stops at the page's end; the
+        # `id IN (every line of the family)` of tar_list hashed 200,000 lines first.
+        base = base.filter(Exists(ServiceLine.objects.filter(tar_id=OuterRef("pk"), family=family)))
+    # `id + 0`: ties are sorted after reading the (status, key) index in order. With a plain
+    # `id` PostgreSQL prefers the (decision_due_at, id) index and filters the status out of
+    # every decided row in it (0.9 s at 1,000,000 TARs; bench/bench_queue_page.py).
+    tie = ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+    order = (F(field).desc(), tie.desc()) if descending else (F(field).asc(), tie.asc())
+    keyset = Q()
+    if after is not None:
+        value, pk = after
+        # The redundant bound (>= / <=) is what the index range starts from; the OR alone
+        # would be a filter over the whole status.
+        if descending:
+            keyset = Q(**{f"{field}__lte": value}) & (
+                Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk})
+            )
+        else:
+            keyset = Q(**{f"{field}__gte": value}) & (
+                Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk})
+            )
+    parts = [
+        base.filter(keyset, status=status).order_by(*order).values_list(field, "id")[: size + 1]
+        for status in statuses
+    ]
+    keys: list[tuple[Any, int]] = []
+    if parts:
+        union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        keys = sorted(union, reverse=descending)
+    more = len(keys) > size
+    keys = keys[:size]
+    ids = [pk for _, pk in keys]
+    rows = (
+        list(
+            selectors.tar_list(user=user)
+            .filter(pk__in=ids)
+            .prefetch_related("requesting_organization")
+        )
+        if ids
+        else []
+    )
+    rows.sort(key=lambda tar: ids.index(tar.pk))
+    # The count, capped: `ORDER BY status, key` keeps PostgreSQL on the (status, key) index,
+    # stopping at the cap (unordered, it hashed every line of a family, or every TAR).
+    counted = (
+        base.filter(status__in=statuses)
+        .order_by("status", field)
+        .values("id")[: QUEUE_COUNT_CAP + 1]
+        .count()
+    )
+    return QueuePage(
+        rows=rows,
+        count=min(counted, QUEUE_COUNT_CAP),
+        count_capped=counted > QUEUE_COUNT_CAP,
+        next_cursor=_cursor_encode(sort, descending, *keys[-1]) if more else "",
+        sort=sort,
+        descending=descending,
+    )
+
+
+def referral_notes(*, user: User, tars: list[Tar]) -> dict[int, str]:
+    """The nurse's note of each request's latest referral (internal, staff only: PRODUCT §2),
+    for the physician queue. One query for the page."""
+    if user.role not in PLAN_STAFF_ROLES or not tars:
+        return {}
+    notes: dict[int, str] = {}
+    entries = (
+        HistoryEntry.objects.filter(tar__in=[t.pk for t in tars], to_status=TarStatus.REFERRED)
+        .order_by("tar_id", "-at", "-id")
+        .values_list("tar_id", "reason")
+    )
+    for tar_id, reason in entries:
+        notes.setdefault(tar_id, reason)
+    return notes
+
+
+def failed_criteria(tar: Tar) -> list[str]:
+    """The criteria the evaluation found not met, per line, in the staff's words (from the
+    prefetched lines' stored evaluation; no query)."""
+    failed: list[str] = []
+    for line in tar.lines.all():
+        evaluation = line.evaluation or {}
+        for criterion in evaluation.get("criteria", []):
+            if criterion.get("result") == "not_met":
+                failed.append(
+                    f"{evaluation.get('criteria_set', '')} {criterion.get('number')}: "
+                    f"{criterion.get('text', '')}"
+                )
+    return failed

@@ -65,6 +65,12 @@ urlpatterns = [
     # nurse (and read-only plan staff)
     path("review/", review.queue, name="review-queue"),
     path("review/tars/<int:tar_id>/", review.review, name="review-tar"),
+    path("review/bulk", review.bulk, name="review-bulk"),
+    path(
+        "review/attachments/<int:attachment_id>/preview",
+        review.attachment_preview,
+        name="attachment-preview",
+    ),
     path("review/tars/<int:tar_id>/claim", review.claim, name="review-claim"),
     path("review/tars/<int:tar_id>/release", review.release, name="review-release"),
     path("review/tars/<int:tar_id>/approve", review.approve, name="review-approve"),

@@ -24,3 +24,15 @@ class RedactPHIFilter(logging.Filter):
             record.msg = cleaned
             record.args = ()
         return True
+
+
+class ForbiddenOneLineFilter(logging.Filter):
+    """A refused request (403) is an expected outcome, not a fault: one line with the path,
+    no traceback (issue 15: every 403 logged a full traceback). Other errors keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        return True

@@ -252,3 +252,24 @@ def can(context, record, action: str) -> bool:
     user this action on this record now, so a page shows only controls that can succeed."""
     user = context["request"].user
     return is_available(_MACHINES[type(record)], record, user, action)
+
+
+@register.filter
+def age(value: datetime | None) -> str:
+    """How long ago, short: '3 d 4 h' (the queue's age column)."""
+    if not isinstance(value, datetime):
+        return ""
+    return presentation.span_text(timezone.now() - value)
+
+
+@register.filter
+def short_due(value: datetime | None) -> str:
+    """A deadline on one line of a compact row: 'Tue Dec 8, 11:59 PM'."""
+    if not isinstance(value, datetime):
+        return ""
+    return formats.date_format(_local(value), "D M j, g:i A")
+
+
+@register.filter(name="rule_words")
+def rule_words_filter(rule: str) -> str:
+    return presentation.rule_words(rule)

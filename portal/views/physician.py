@@ -19,12 +19,11 @@ from portal.views.common import (
     error_status,
     field_errors_to_form,
     not_found_to_404,
-    paginate_rows,
     render_page,
     role_required,
     tar_or_404,
 )
-from portal.views.review import case_context
+from portal.views.review import case_context, queue_context, queue_query
 from tar_portal.errors import DomainError
 
 physician_only = role_required(Role.PHYSICIAN)
@@ -32,10 +31,20 @@ physician_only = role_required(Role.PHYSICIAN)
 
 @physician_only
 def queue(request: HttpRequest) -> HttpResponse:
-    qs = portal_selectors.review_queue(
-        user=request.user, filters={"status": portal_selectors.PHYSICIAN_QUEUE_STATUSES}
+    """Referred cases, the soonest deadline first, each with the nurse's referral note and the
+    criteria the evaluation found not met (what the physician decides on)."""
+    page, problems = queue_query(
+        request, default_statuses=portal_selectors.PHYSICIAN_QUEUE_STATUSES
     )
-    return render_page(request, "portal/physician/queue.html", {"page": paginate_rows(request, qs)})
+    context = {
+        "problems": problems,
+        "notes": portal_selectors.referral_notes(user=request.user, tars=page.rows),
+        "failed": {tar.pk: portal_selectors.failed_criteria(tar) for tar in page.rows},
+    }
+    context.update(queue_context(request, page))
+    return render_page(
+        request, "portal/physician/queue.html", context, status=400 if problems else 200
+    )
 
 
 def criteria_choices(tar: Tar) -> tuple[list[tuple[str, str]], list[str]]:
@@ -85,6 +94,10 @@ def _render(request, tar, *, form=None, line_forms=None, error=None, status=200)
                 & set(available_actions(TAR, tar, request.user))
             ),
             "can_refer_imr": can_start(IMR, ImrAction.REFER, tar, request.user),
+            "not_met": not_met,
+            "nurse_note": portal_selectors.referral_notes(user=request.user, tars=[tar]).get(
+                tar.pk, ""
+            ),
         }
     )
     return render_page(request, "portal/physician/tar.html", context, status=status)

@@ -340,7 +340,10 @@ PLAN_MAILING_ADDRESS = [
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_phi": {"()": "tar_portal.logging.RedactPHIFilter"}},
+    "filters": {
+        "redact_phi": {"()": "tar_portal.logging.RedactPHIFilter"},
+        "forbidden_one_line": {"()": "tar_portal.logging.ForbiddenOneLineFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {
@@ -353,7 +356,12 @@ LOGGING = {
     "loggers": {
         # Request lines carry paths and query strings: same handler, same redaction.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "propagate": False,
+            "filters": ["forbidden_one_line"],
+        },
     },
 }
 IS_PRODUCTION = False

@@ -17,3 +17,9 @@ if not REDIS_URL:  # noqa: F405
     for folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():  # noqa: F405
         if isinstance(folder, str):
             os.makedirs(folder, exist_ok=True)
+
+# Mail in development: one file per message under var/mail/ (issue 15: the console backend
+# flooded the worker's log). An EMAIL_BACKEND in the environment still wins.
+if "EMAIL_BACKEND" not in os.environ:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")  # noqa: F405

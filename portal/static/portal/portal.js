@@ -117,11 +117,79 @@
     });
   }
 
+
+  // --- Queue filters apply as soon as one changes (the Search button stays for no-JS). ---
+  function applyOnChange(form) {
+    form.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("change", function () { form.requestSubmit ? form.requestSubmit() : form.submit(); });
+    });
+  }
+
+  // --- Queue keyboard: j/k move between rows, Enter opens, c claims, x ticks, / searches.
+  // Each move is announced in an aria-live region, so screen-reader users hear the case.
+  function isTyping(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  function queueKeys(table) {
+    var rows = Array.prototype.slice.call(table.querySelectorAll("tr[data-row]"));
+    var announcer = document.querySelector("[data-row-announcer]");
+    var search = document.querySelector("[data-search]");
+    var current = -1;
+    function focusRow(index) {
+      if (!rows.length) return;
+      current = Math.max(0, Math.min(rows.length - 1, index));
+      rows.forEach(function (row, i) { row.classList.toggle("row-current", i === current); });
+      var row = rows[current];
+      row.focus();
+      if (announcer) {
+        announcer.textContent = "Row " + (current + 1) + " of " + rows.length + ": " +
+          row.getAttribute("data-label") + ". Enter opens" +
+          (row.querySelector("form[data-claim]") ? ", c claims." : ".");
+      }
+    }
+    rows.forEach(function (row, i) {
+      row.addEventListener("focusin", function () {
+        current = i;
+        rows.forEach(function (r, j) { r.classList.toggle("row-current", j === i); });
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "/" && !isTyping(event.target)) {
+        if (search) { event.preventDefault(); search.focus(); search.select(); }
+        return;
+      }
+      if (event.key === "Escape" && event.target === search) { search.blur(); focusRow(0); return; }
+      if (isTyping(event.target) && event.target.type !== "checkbox") return;
+      var row = current >= 0 ? rows[current] : null;
+      if (event.key === "j") { event.preventDefault(); focusRow(current + 1); }
+      else if (event.key === "k") { event.preventDefault(); focusRow(current <= 0 ? 0 : current - 1); }
+      else if (event.key === "Enter" && row && event.target === row) {
+        event.preventDefault(); window.location.assign(row.getAttribute("data-open"));
+      } else if (event.key === "c" && row) {
+        var claim = row.querySelector("form[data-claim]");
+        if (claim) { event.preventDefault(); claim.requestSubmit ? claim.requestSubmit() : claim.submit(); }
+        else if (announcer) { announcer.textContent = "This request cannot be claimed."; }
+      } else if (event.key === "x" && row) {
+        var box = row.querySelector("input[type=checkbox]");
+        if (box) {
+          event.preventDefault(); box.checked = !box.checked;
+          if (announcer) announcer.textContent = (box.checked ? "Ticked " : "Unticked ") + row.getAttribute("data-label");
+        }
+      }
+    });
+    // After a search, start on the first row so j/k/c work at once.
+    if (rows.length && search && search.value && document.activeElement === document.body) focusRow(0);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrors();
     updateCountdowns();
     if (document.querySelector("[data-due]")) setInterval(updateCountdowns, 30000);
     document.querySelectorAll("form[data-autosave]").forEach(autosave);
     document.querySelectorAll("form[data-member-cin]").forEach(coverageCheck);
+    document.querySelectorAll("form[data-apply-on-change]").forEach(applyOnChange);
+    document.querySelectorAll("table[data-queue]").forEach(queueKeys);
   });
 })();
