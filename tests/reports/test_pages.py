@@ -9,7 +9,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
@@ -57,6 +57,8 @@ def test_the_manager_lands_on_the_dashboard(client_for, history):
 def test_the_dashboards_query_count_does_not_grow_with_the_data(client_for, history, world):
     client = client_for("manager")
     client.get("/reports/")
+    # A request empties the query log when it starts: count from an empty log.
+    reset_queries()
     with CaptureQueriesContext(connection) as small:
         client.get("/reports/")
     for day in range(1, 15):
@@ -68,9 +70,10 @@ def test_the_dashboards_query_count_does_not_grow_with_the_data(client_for, hist
             by=world.users["physician"],
             reason_code="medical_necessity",
         )
+    reset_queries()
     with CaptureQueriesContext(connection) as large:
         client.get("/reports/")
-    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(large.captured_queries) == len(small.captured_queries) > 20
 
 
 @pytest.mark.clock(NOW)
