@@ -58,7 +58,7 @@ REQUEST_KINDS: tuple[tuple[str, str, str], ...] = (
 CLOCKED_NOTICE_KINDS = tuple(k for k in NoticeKind.values if k != NoticeKind.CRITERIA_COPY)
 
 # Open inventory buckets (PRODUCT §10: "by age and by time left").
-AGE_BUCKETS: tuple[tuple[str, str, float, float | None], ...] = (
+AGE_BUCKETS: tuple[tuple[str, str, float | None, float | None], ...] = (
     ("age_0_1", "Under 1 day", 0, 1),
     ("age_1_3", "1 to 3 days", 1, 3),
     ("age_3_7", "3 to 7 days", 3, 7),
@@ -115,7 +115,7 @@ def timeliness(period: Period, *, now: datetime | None = None) -> list[dict[str,
     """Per request type and urgency: decisions by their deadline, provider and member notices
     by theirs. Two queries."""
     now = _now(now)
-    decisions = {
+    decisions: dict[Any, Any] = {
         (row["tar__request_type"], row["tar__urgency"]): row
         for row in decided_in(period)
         .values("tar__request_type", "tar__urgency")
@@ -126,7 +126,7 @@ def timeliness(period: Period, *, now: datetime | None = None) -> list[dict[str,
         )
         .order_by()
     }
-    notices = {
+    notices: dict[Any, Any] = {
         (row["tar__request_type"], row["tar__urgency"], row["audience"]): row
         for row in notices_due_in(period)
         .values("tar__request_type", "tar__urgency", "audience")
@@ -233,7 +233,7 @@ def weekly_trend(period: Period, *, weeks: int = 12) -> list[dict[str, Any]]:
         period.first - timedelta(days=period.first.weekday()),
     )
     span = Period(max(first_monday, period.first), period.last)
-    decisions = {
+    decisions: dict[Any, Any] = {
         timezone.localtime(row["week"], PACIFIC).date(): row
         for row in decided_in(span)
         .annotate(week=TruncWeek("decided_at", tzinfo=PACIFIC))
@@ -241,7 +241,7 @@ def weekly_trend(period: Period, *, weeks: int = 12) -> list[dict[str, Any]]:
         .annotate(decided=Count("pk"), on_time=Count("pk", filter=DECIDED_ON_TIME))
         .order_by()
     }
-    notices = {
+    notices: dict[Any, Any] = {
         timezone.localtime(row["week"], PACIFIC).date(): row
         for row in notices_due_in(span)
         .annotate(week=TruncWeek("due_at", tzinfo=PACIFIC))
@@ -423,7 +423,7 @@ ADVERSE_Q = Q(outcome__in=[LineOutcome.DENIED, LineOutcome.MODIFIED]) | Q(
 )
 
 
-def _outcome_row(row: dict[str, Any]) -> dict[str, Any]:
+def _outcome_row(row: Any) -> dict[str, Any]:
     decided = row["decided"]
     return {
         **row,
@@ -551,7 +551,7 @@ def appeals(period: Period) -> dict[str, Any]:
 def workload(period: Period) -> list[dict[str, Any]]:
     """Per reviewer: first decisions in the period and open requests assigned now. Two
     queries."""
-    decided = {
+    decided: dict[Any, Any] = {
         row["decided_by"]: row
         for row in decided_in(period)
         .filter(decided_by__isnull=False)
@@ -559,7 +559,7 @@ def workload(period: Period) -> list[dict[str, Any]]:
         .annotate(decided=Count("pk"), on_time=Count("pk", filter=DECIDED_ON_TIME))
         .order_by()
     }
-    assigned = {
+    assigned: dict[Any, Any] = {
         row["assigned_to"]: row
         for row in Tar.objects.filter(status__in=OPEN_STATUSES, assigned_to__isnull=False)
         .values("assigned_to", "assigned_to__username", "assigned_to__role")

@@ -49,7 +49,10 @@ from tar_portal.errors import DomainError, ErrorCode, invalid
 REVIEWER_ROLES = (Role.NURSE, Role.PHYSICIAN)
 # "The same kind or higher" (PRODUCT §10): a nurse's case goes to a nurse or a physician, a
 # physician's only to another physician.
-ELIGIBLE_ROLES = {Role.NURSE: (Role.NURSE, Role.PHYSICIAN), Role.PHYSICIAN: (Role.PHYSICIAN,)}
+ELIGIBLE_ROLES: dict[str, tuple[str, ...]] = {
+    Role.NURSE: (Role.NURSE, Role.PHYSICIAN),
+    Role.PHYSICIAN: (Role.PHYSICIAN,),
+}
 LINE_OUTCOMES = (LineOutcome.APPROVED, LineOutcome.MODIFIED, LineOutcome.DENIED, LineOutcome.CLOSED)
 # How long a corrective action plan runs by default; the owner changes the dates.
 PLAN_DUE_DAYS = 30
@@ -95,7 +98,7 @@ def _choose_second(
 
 def _criteria_set_of(tar: Tar) -> str:
     for line in tar.lines.all():
-        if line.criteria_set_id:
+        if line.criteria_set is not None:
             return line.criteria_set.set_id
     return ""
 
@@ -250,7 +253,7 @@ def blind_case(*, case_id: int, user: User) -> dict[str, Any]:
     tar = case.tar
     lines = list(tar.lines.select_related("criteria_set").order_by("line_number"))
     criteria = []
-    seen: set[str] = set()
+    seen: set[int] = set()
     for line in lines:
         cs = line.criteria_set
         if cs is None or cs.pk in seen:
@@ -497,7 +500,7 @@ def plan_update(
             errors["re_audit_date"] = "The re-audit follows the actions' due date."
         if close and not outcome.strip():
             errors["outcome"] = "Say what the plan achieved before closing it."
-        if errors:
+        if errors or owner is None:
             raise invalid("The plan is not valid.", **errors)
         plan.owner = owner
         plan.actions = actions.strip()
@@ -527,7 +530,9 @@ def audit_summary(audit: IrrAudit) -> dict[str, Any]:
         "reviewed": Count("pk", filter=Q(status=IrrCaseStatus.REVIEWED)),
         "agreed": Count("pk", filter=Q(status=IrrCaseStatus.REVIEWED, agrees=True)),
     }
-    per_case = {row["sample"]: row for row in cases.values("sample").annotate(**counts).order_by()}
+    per_case: dict[Any, Any] = {
+        row["sample"]: row for row in cases.values("sample").annotate(**counts).order_by()
+    }
     plans = {p.reviewer_id: p for p in audit.action_plans.select_related("owner")}
     reviewers = []
     for sample in audit.samples.select_related("reviewer").order_by("reviewer__username"):
