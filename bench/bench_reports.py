@@ -341,7 +341,7 @@ def _timed(fn, runs: int, baseline) -> tuple[float, float, int]:
     return statistics.median(times), statistics.median(ratios), len(captured.captured_queries)
 
 
-def measure(year: int, runs: int) -> None:
+def measure(year: int, runs: int, only: str = "") -> None:
     from django.db import connection
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -414,6 +414,8 @@ def measure(year: int, runs: int) -> None:
     )
     print(f"{'what':38} {'median ms':>10} {'× baseline':>11} {'queries':>8}  target")
     for label, fn, target in cases:
+        if only and only not in label:
+            continue
         took, ratio, queries = _timed(fn, runs, baseline)
         verdict = "" if target is None else ("ok" if took < target else "OVER")
         goal = "" if target is None else f"< {target:.0f} s {verdict}"
@@ -432,6 +434,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tars", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", default="", help="measure only the cases whose name has this")
     args = parser.parse_args()
     ensure_database(os.environ["DATABASE_URL"])
     import django
@@ -441,7 +444,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
     year = load(args.tars)
-    measure(year, args.runs)
+    measure(year, args.runs, args.only)
 
 
 if __name__ == "__main__":
