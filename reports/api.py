@@ -77,7 +77,9 @@ class PriorAuthorizationMetricsApi(APIView):
 
 class _LineReviewInput(serializers.Serializer):
     line_number = serializers.IntegerField(min_value=1, max_value=999)
-    outcome = serializers.ChoiceField(choices=list(irr.LINE_OUTCOMES))
+    # A plain string (the service answers 400 for an unknown one): a second "outcome" enum
+    # would collide in the schema with the decisions' (drf-spectacular W001).
+    outcome = serializers.CharField(max_length=20)
 
 
 class IrrReviewInput(serializers.Serializer):
