@@ -57,9 +57,11 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		appeals/machines.py appeals/services appeals/selectors.py appeals/sweep.py \
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
-		portal/casework_selectors.py authorizations/calendar.py criteria/pa_list.py \
+		portal/casework_selectors.py criteria/pa_list.py tar_portal/versioned.py \
 		fhir/validation.py fhir/submit.py fhir/responses.py fhir/inquire.py fhir/access.py \
-		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py
+		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py \
+		reports/periods.py reports/metrics.py reports/figures.py reports/drilldown.py \
+		reports/irr.py reports/machines.py reports/tables.py
 
 bench: install ## Run every benchmark under bench/ (small sizes; BENCH_ARGS="--tars 1000000" for a large plan)
 	for script in bench/bench_*.py; do echo "== $$script"; \

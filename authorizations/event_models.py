@@ -46,6 +46,9 @@ class EventKind(models.TextChoices):
     IMR_DETERMINATION = "imr.determination", "IMR determination received"
     IMR_DECIDED = "imr.decided", "Final coverage decision after IMR"
     IMR_WITHDRAWN = "imr.withdrawn", "IMR referral withdrawn"
+    # Inter-rater reliability audits (reports app); they change nothing on the request.
+    IRR_ASSIGNED = "irr.assigned", "Drawn for an inter-rater reliability audit"
+    IRR_REVIEWED = "irr.reviewed", "Inter-rater reliability second review recorded"
 
 
 class DomainEvent(models.Model):

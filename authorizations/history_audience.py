@@ -22,9 +22,16 @@ from authorizations.models import HistoryAction, HistoryEntry
 
 EXTERNAL_ROLES = frozenset({Role.PROVIDER, Role.MEMBER})
 
-# Staff reads of the record are for the plan's audit, not for the requestor.
+# Staff reads of the record are for the plan's audit, not for the requestor; so are the
+# plan's inter-rater reliability audits of its own reviewers (PRODUCT §10).
 _HIDDEN_ACTIONS = frozenset(
-    {HistoryAction.CLINICAL_READ, HistoryAction.ATTACHMENT_READ, "imr_packet_read"}
+    {
+        HistoryAction.CLINICAL_READ,
+        HistoryAction.ATTACHMENT_READ,
+        "imr_packet_read",
+        HistoryAction.IRR_ASSIGNED,
+        HistoryAction.IRR_REVIEWED,
+    }
 )
 
 # The free text of a history row is shown only where it was written *to* that reader:

@@ -508,6 +508,9 @@ class HistoryAction(models.TextChoices):
     IMR_OVERDUE = "imr_overdue", "IMR determination overdue"
     IMR_WITHDRAWN = "imr_withdrawn", "IMR referral withdrawn"
     IMR_PACKET_READ = "imr_packet_read", "IMR referral packet opened by plan staff"
+    # Inter-rater reliability audits (reports app): recorded, never a change to the request.
+    IRR_ASSIGNED = "irr_assigned", "Drawn for an inter-rater reliability audit"
+    IRR_REVIEWED = "irr_reviewed", "Inter-rater reliability second review recorded"
 
 
 class HistoryEntry(models.Model):

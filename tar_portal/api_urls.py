@@ -158,3 +158,21 @@ urlpatterns += [
     ),
     path("imr/<int:imr_id>/withdraw", appeals.ImrWithdrawApi.as_view(), name="api-imr-withdraw"),
 ]
+
+# Program oversight: the public CMS-0057-F metrics and the IRR second review (reports.api).
+from reports import api as reports  # noqa: E402
+
+urlpatterns += [
+    path(
+        "reports/prior-authorization-metrics",
+        reports.PriorAuthorizationMetricsApi.as_view(),
+        name="api-prior-authorization-metrics",
+    ),
+    path("irr/cases/", reports.IrrCaseListApi.as_view(), name="api-irr-cases"),
+    path("irr/cases/<int:case_id>/", reports.IrrCaseDetailApi.as_view(), name="api-irr-case"),
+    path(
+        "irr/cases/<int:case_id>/review",
+        reports.IrrCaseReviewApi.as_view(),
+        name="api-irr-case-review",
+    ),
+]

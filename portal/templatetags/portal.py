@@ -182,10 +182,18 @@ def portal_nav(context) -> dict[str, Any]:
                 ("portal:provider-appeals", _("Appeals and talks")),
                 ("portal:provider-referrals", _("Referrals")),
             ]
-        elif user.role in (Role.NURSE, Role.MANAGER):
+        elif user.role == Role.MANAGER:
+            links = [
+                ("reports:dashboard", _("Dashboard")),
+                ("portal:review-queue", _("Review queue")),
+                ("portal:imr-list", _("IMR tracking")),
+                ("reports:irr", _("IRR audits")),
+            ]
+        elif user.role == Role.NURSE:
             links = [
                 ("portal:review-queue", _("Review queue")),
                 ("portal:imr-list", _("IMR tracking")),
+                ("reports:irr-my-cases", _("IRR cases")),
             ]
         elif user.role == Role.PHYSICIAN:
             links = [
@@ -193,6 +201,7 @@ def portal_nav(context) -> dict[str, Any]:
                 ("portal:physician-appeals", _("Appeals")),
                 ("portal:physician-peer-to-peer-list", _("Peer-to-peer")),
                 ("portal:imr-list", _("IMR tracking")),
+                ("reports:irr-my-cases", _("IRR cases")),
             ]
         elif user.role == Role.MEMBER:
             links = [

@@ -96,7 +96,8 @@ def home_url_for(user: User) -> str:
     role_home = {
         Role.PROVIDER: "portal:provider-dashboard",
         Role.NURSE: "portal:review-queue",
-        Role.MANAGER: "portal:review-queue",
+        # The UM manager's home is the program dashboard (reports app; PRODUCT §10).
+        Role.MANAGER: "reports:dashboard",
         Role.PHYSICIAN: "portal:physician-queue",
         Role.MEMBER: "portal:member-home",
         Role.INTAKE: "portal:intake-home",

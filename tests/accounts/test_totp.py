@@ -108,7 +108,7 @@ def test_a_manager_with_a_device_must_give_the_code(world, clock):
     next_window(clock)
     verified = client.post("/accounts/verify/", {"code": code_for(device)})
     assert verified.status_code == 302
-    assert verified["Location"] == "/review/"
+    assert verified["Location"] == "/reports/"  # the manager's home: the dashboard (issue 13)
     assert client.get("/review/").status_code == 200
     assert client.get("/api/v1/tars/").status_code == 200
 

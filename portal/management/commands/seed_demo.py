@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -121,6 +122,9 @@ class Command(BaseCommand):
             world = self._world(password)
         if not Tar.objects.filter(idempotency_key__startswith="demo-").exists():
             self._tars(world)
+        # A year of decided history and a finished IRR audit for the dashboard and the
+        # reports (the reports app's command, called by name: portal does not import reports).
+        call_command("seed_report_history", stdout=self.stdout)
         letters = self._letters()
         # Fresh statistics after the bulk load, so the first requests get the plans the
         # indexes were made for (issue 16: before ANALYZE the prior-sessions query took a

@@ -1,0 +1,141 @@
+"""Inter-rater reliability audits (seed 002 "Inter-Rater Reliability"; PRODUCT §10).
+
+- `IrrAudit`: one a year; the seed of its random draw is recorded, so the draw can be redone.
+- `IrrReviewerSample`: one per audited reviewer: their decisions in the year and the sample
+  size (50 or 5 %, whichever is less, at least one).
+- `IrrCase`: one sampled decision, re-reviewed blind by a second reviewer. A workflow record:
+  its status changes only through the kernel (reports/machines.py), which writes the
+  request's history and an event; it never changes the request.
+- `CorrectiveActionPlan`: opened when a reviewer's agreement is below the target.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# 002: "A performance target of 90% accuracy is set for inter-rater reliability."
+IRR_TARGET_PERCENT = 90
+# 002: "50 cases or 5% of reviewer case load, whichever is less".
+IRR_MAX_CASES = 50
+IRR_SHARE_PERCENT = 5
+
+
+class IrrAudit(models.Model):
+    year = models.PositiveSmallIntegerField(unique=True)
+    seed = models.BigIntegerField(
+        help_text="The random draw's seed: the same seed draws the same cases."
+    )
+    target_percent = models.PositiveSmallIntegerField(default=IRR_TARGET_PERCENT)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="irr_audits_opened"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year"]
+        permissions = [
+            (
+                "view_program_reports",
+                "Can read the program-oversight reports and IRR summaries (quality committee)",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"IRR audit {self.year}"
+
+
+class IrrReviewerSample(models.Model):
+    audit = models.ForeignKey(IrrAudit, on_delete=models.PROTECT, related_name="samples")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewer_role = models.CharField(max_length=20)
+    decisions_in_year = models.PositiveIntegerField()
+    sample_size = models.PositiveIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["audit", "reviewer__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audit", "reviewer"], name="irr_sample_once_per_reviewer"
+            )
+        ]
+
+
+class IrrCaseStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned to a second reviewer"
+    REVIEWED = "reviewed", "Second review recorded"
+
+
+class IrrCase(models.Model):
+    audit = models.ForeignKey(IrrAudit, on_delete=models.PROTECT, related_name="cases")
+    sample = models.ForeignKey(IrrReviewerSample, on_delete=models.PROTECT, related_name="cases")
+    reference = models.CharField(max_length=20, unique=True, help_text="IRR-YYYY-NNNN")
+    tar = models.ForeignKey(
+        "authorizations.Tar", on_delete=models.PROTECT, related_name="irr_cases"
+    )
+    decision = models.ForeignKey(
+        "authorizations.Decision",
+        on_delete=models.PROTECT,
+        related_name="irr_cases",
+        help_text="The original decision audited (never shown to the second reviewer).",
+    )
+    original_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    second_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="irr_cases_assigned"
+    )
+    status = models.CharField(
+        max_length=20, choices=IrrCaseStatus.choices, default=IrrCaseStatus.ASSIGNED
+    )
+    # The criteria set of the case's first line with one, for the per-set summary.
+    criteria_set = models.CharField(max_length=40, blank=True)
+    line_outcomes = models.JSONField(default=list, blank=True)
+    criteria_not_met = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    agrees = models.BooleanField(null=True, blank=True)
+    disagreement = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audit", "decision"], name="irr_case_once_per_decision"
+            ),
+            models.CheckConstraint(
+                name="irr_case_not_self_reviewed",
+                condition=~Q(second_reviewer=models.F("original_reviewer")),
+            ),
+        ]
+        indexes = [models.Index(fields=["second_reviewer", "status"], name="irr_case_queue_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class CorrectiveActionPlan(models.Model):
+    """002: "If a reviewer falls below the targeted threshold, a corrective action plan is
+    initiated and monitored and results are presented to the Q/UAC"."""
+
+    audit = models.ForeignKey(IrrAudit, on_delete=models.PROTECT, related_name="action_plans")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    score_percent = models.DecimalField(max_digits=4, decimal_places=1)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actions = models.TextField()
+    due_date = models.DateField()
+    re_audit_date = models.DateField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["audit", "reviewer__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "reviewer"], name="irr_plan_once_per_reviewer")
+        ]
