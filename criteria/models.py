@@ -133,11 +133,11 @@ class PaListEntry(models.Model):
         )
 
 
-
 @receiver([post_save, post_delete], sender=PaListEntry)
 def _pa_list_changed(**kwargs) -> None:
     # Every edit, however made, makes each process read the list again (tar_portal.versioned).
     version_bump("pa-list-version")
+
 
 class PaListChange(models.Model):
     """Who changed the PA list, what and when (append-only, written by criteria.services)."""
