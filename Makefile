@@ -53,7 +53,8 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py \
 		authorizations/workflow authorizations/transitions.py authorizations/deadlines.py \
 		authorizations/services authorizations/selectors.py \
-		appeals/machines.py appeals/services appeals/selectors.py appeals/sweep.py \
+		appeals/machines.py appeals/determinations.py appeals/services appeals/selectors.py \
+		appeals/sweep.py \
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
 		portal/casework_selectors.py
