@@ -34,6 +34,7 @@ from authorizations.models import (
 from authorizations.services.decisions import LineDecision, apply_line_decisions
 from authorizations.transitions import TAR, Action, check_conflict_of_interest, oral_notice_subjects
 from authorizations.workflow import perform
+from criteria.services import criteria_refs_resolve
 from tar_portal.errors import DomainError, ErrorCode
 
 # --- oral notice ----------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def tar_reduce_services(
     rationale: str,
     care_plan_note: str,
     reason_code: str = ReasonCode.MEDICAL_NECESSITY,
-    criteria_refs: list[dict[str, Any]] | None = None,
+    criteria_refs: list[str] | None = None,
     line_decisions: list[LineDecision] | None = None,
     now: datetime | None = None,
 ) -> ServiceReduction:
@@ -170,6 +171,14 @@ def tar_reduce_services(
             )
         if reason_code not in ReasonCode.values:
             errors.setdefault("reason_code", []).append("Unknown reason code.")
+        if reason_code == ReasonCode.MEDICAL_NECESSITY and not criteria_refs:
+            # PRODUCT §7: an adverse notice cites the criteria by set, version and number.
+            errors.setdefault("criteria_refs", []).append(
+                "Cite the criteria used (set, version and criterion number)."
+            )
+        refs, ref_errors = criteria_refs_resolve(list(criteria_refs or []))
+        if ref_errors:
+            errors.setdefault("criteria_refs", []).extend(ref_errors)
         earliest = clocks.reduction_earliest_effective_date(decided_at=now)
         if effective_on is None:
             errors.setdefault("effective_on", []).append("The date the change takes effect.")
@@ -222,7 +231,7 @@ def tar_reduce_services(
             outcome=LineOutcome.MODIFIED,
             reason_code=reason_code,
             rationale=rationale.strip(),
-            criteria_refs=list(criteria_refs or []),
+            criteria_refs=refs,
             line_outcomes=line_outcomes,
             decided_by=user,
             decided_at=now,
