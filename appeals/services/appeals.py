@@ -395,6 +395,18 @@ def appeal_downgrade(
     reason = (reason or "").strip()
 
     def apply(appeal: Appeal) -> dict[str, Any]:
+        if not appeal.expedited:
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION, "This appeal already runs on the standard timeframe."
+            )
+        if appeal.filer == AppealFiler.PROVIDER:
+            # 42 CFR 438.410(a): the plan expedites when the provider asks for it or
+            # indicates that the standard timeframe could seriously jeopardize the member.
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION,
+                "The member's provider asked for the expedited appeal; the plan must expedite "
+                "it (42 CFR 438.410(a)).",
+            )
         errors: dict[str, list[str]] = {}
         if not reason:
             errors.setdefault("reason", []).append(

@@ -26,6 +26,7 @@ from authorizations.models import (
     OralNoticeOutcome,
     OralNoticeParty,
     ReasonCode,
+    RequestType,
     ServiceReduction,
     ServiceReductionKind,
     Tar,
@@ -155,6 +156,13 @@ def tar_reduce_services(
     written: dict[str, Any] = {}
 
     def apply(tar: Tar) -> dict[str, Any]:
+        if tar.request_type != RequestType.CONCURRENT:
+            # 42 CFR 438.400(b)(2): a reduction of services the member is receiving; a
+            # pre-service approval is changed by a new decision, not a reduction.
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION,
+                "Only services authorized under concurrent review can be reduced or ended here.",
+            )
         errors: dict[str, list[str]] = {}
         if kind not in ServiceReductionKind.values:
             errors.setdefault("kind", []).append(
