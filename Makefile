@@ -54,7 +54,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		authorizations/workflow authorizations/transitions.py authorizations/deadlines.py \
 		authorizations/services authorizations/selectors.py authorizations/icd10.py \
 		authorizations/calendar.py authorizations/numbering.py tar_portal/pagination.py \
-		appeals/machines.py appeals/services appeals/selectors.py appeals/sweep.py \
+		appeals/machines.py appeals/determinations.py appeals/services appeals/selectors.py appeals/sweep.py \
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
 		portal/casework_selectors.py criteria/pa_list.py tar_portal/versioned.py \

@@ -13,7 +13,17 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (
             "Role and binding",
-            {"fields": ("role", "organization", "provider", "member", "direct_phone")},
+            {
+                "fields": (
+                    "role",
+                    "organization",
+                    "provider",
+                    "member",
+                    "direct_phone",
+                    # 42 CFR 438.406(b)(2): the reporting line appeal independence reads.
+                    "supervisor",
+                )
+            },
         ),
         ("Lockout", {"fields": ("failed_login_count", "locked_until")}),
     )
@@ -21,4 +31,4 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("Role and binding", {"fields": ("role", "organization", "provider", "member")}),
     )
-    autocomplete_fields = ["organization", "provider", "member"]
+    autocomplete_fields = ["organization", "provider", "member", "supervisor"]

@@ -54,6 +54,17 @@ class User(AbstractUser):
         related_name="user",
         help_text="Member logins only.",
     )
+    # 42 CFR 438.406(b)(2)(i): an appeal is decided by someone who was not involved in any
+    # earlier level of review "nor a subordinate of any such individual". The reporting line
+    # is the plan's org chart: the person this user reports to (None: reports to nobody here).
+    supervisor = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subordinates",
+        help_text="Plan staff: whom this user reports to (appeal independence, 438.406(b)(2)).",
+    )
     direct_phone = models.CharField(
         max_length=30, blank=True, help_text="Printed on provider letters (physicians)."
     )
@@ -97,6 +108,19 @@ class User(AbstractUser):
     @property
     def is_plan_staff(self) -> bool:
         return self.role in PLAN_STAFF_ROLES
+
+    def superiors(self) -> set[int]:
+        """Everyone up this user's reporting line (the supervisor, theirs, ...): this user is a
+        subordinate of each of them (42 CFR 438.406(b)(2)(i)). A cycle in the data stops the
+        walk instead of looping."""
+        seen: set[int] = set()
+        current = self.supervisor_id
+        while current is not None and current not in seen and current != self.pk:
+            seen.add(current)
+            current = (
+                User.objects.filter(pk=current).values_list("supervisor_id", flat=True).first()
+            )
+        return seen
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.role in roles

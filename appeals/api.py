@@ -33,8 +33,9 @@ from appeals.models import (
     PeerToPeerOutcome,
 )
 from authorizations.api import ERRORS, actions_output, valid_input
+from authorizations.models import OralNotice, OralNoticeOutcome, OralNoticeParty, OralNoticeSubject
 from authorizations.selectors import sees_clinical_record, tar_get
-from authorizations.services import LineDecision
+from authorizations.services import LineDecision, OralNoticeInput
 from tar_portal.errors import DomainError, ErrorCode
 from tar_portal.pagination import Pagination
 
@@ -67,7 +68,8 @@ class AppealOutput(serializers.ModelSerializer):
     tar = serializers.IntegerField(source="tar_id")
     tar_number = serializers.CharField(source="tar.number")
     member = serializers.CharField(source="member.cin")
-    decision = serializers.IntegerField(source="decision_id")
+    decision = serializers.IntegerField(source="decision_id", allow_null=True)
+    tar_extension = serializers.IntegerField(source="tar_extension_id", allow_null=True)
     filed_by = serializers.CharField(source="filed_by.username")
     decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
     resolution_decision = serializers.IntegerField(source="resolution_decision_id", allow_null=True)
@@ -81,7 +83,9 @@ class AppealOutput(serializers.ModelSerializer):
             "tar",
             "tar_number",
             "member",
+            "basis",
             "decision",
+            "tar_extension",
             "status",
             "filer",
             "filed_by",
@@ -92,7 +96,9 @@ class AppealOutput(serializers.ModelSerializer):
             "received_at",
             "notice_date",
             "filing_deadline_at",
+            "filing_deadline_rule",
             "late",
+            "continued_care",
             "resolution_due_at",
             "resolution_due_rule",
             "original_resolution_due_at",
@@ -106,6 +112,9 @@ class AppealOutput(serializers.ModelSerializer):
             "notice_due_at",
             "state_hearing_due_at",
             "withdrawn_at",
+            "downgraded_at",
+            "downgrade_reason",
+            "downgrade_notice_due_at",
         ]
 
     def get_extension(self, obj: Appeal) -> dict | None:
@@ -261,6 +270,97 @@ class AppealWithdrawApi(APIView):
             appeal_id=appeal_id, user=request.user, reason=data.get("reason", "")
         )
         return _appeal_response(request, appeal)
+
+
+class OralNoticeBody(serializers.Serializer):
+    """One telephone notice attempt: whom, the number, how it ended (42 CFR 438.408(c)(2)(i),
+    438.410(c)(2); H&S 1367.01(h)(3))."""
+
+    class Meta:
+        ref_name = "OralNoticeAttempt"
+
+    party = serializers.ChoiceField(choices=OralNoticeParty.choices)
+    phone = serializers.CharField(max_length=30)
+    outcome = serializers.ChoiceField(choices=OralNoticeOutcome.choices)
+    attempted_at = serializers.DateTimeField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+def oral_notice_input(data: dict, subject: str = "") -> OralNoticeInput:
+    return OralNoticeInput(
+        subject=data.get("subject", subject),
+        party=data["party"],
+        phone=data["phone"],
+        outcome=data["outcome"],
+        attempted_at=data.get("attempted_at"),
+        note=data.get("note", ""),
+    )
+
+
+class OralNoticeOutput(serializers.ModelSerializer):
+    attempted_by = serializers.CharField(source="attempted_by.username")
+
+    class Meta:
+        model = OralNotice
+        fields = [
+            "id",
+            "subject",
+            "appeal_ref",
+            "party",
+            "phone",
+            "outcome",
+            "note",
+            "attempted_at",
+            "attempted_by",
+            "recorded_at",
+        ]
+
+
+class AppealDowngradeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AppealDowngrade"  # nested InputSerializers would share one name
+
+        reason = serializers.CharField(max_length=4000)
+        oral_notice = OralNoticeBody(required=False, allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={200: AppealOutput, **ERRORS})
+    def post(self, request: Request, appeal_id: int) -> Response:
+        data = valid_input(
+            self.InputSerializer,
+            request.data,
+            action=(APPEAL, AppealAction.DOWNGRADE, request.user),
+        )
+        call = data.get("oral_notice")
+        appeal = services.appeal_downgrade(
+            appeal_id=appeal_id,
+            user=request.user,
+            reason=data["reason"],
+            oral_notice=oral_notice_input(call, OralNoticeSubject.APPEAL_DOWNGRADE)
+            if call
+            else None,
+        )
+        return _appeal_response(request, appeal)
+
+
+class AppealOralNoticeApi(APIView):
+    class InputSerializer(OralNoticeBody):
+        class Meta:
+            ref_name = "AppealOralNotice"  # nested InputSerializers would share one name
+
+        subject = serializers.CharField(max_length=40)
+
+    @extend_schema(request=InputSerializer, responses={201: OralNoticeOutput, **ERRORS})
+    def post(self, request: Request, appeal_id: int) -> Response:
+        data = valid_input(
+            self.InputSerializer,
+            request.data,
+            action=(APPEAL, AppealAction.RECORD_ORAL_NOTICE, request.user),
+        )
+        notice = services.appeal_oral_notice_record(
+            appeal_id=appeal_id, user=request.user, data=oral_notice_input(data)
+        )
+        return Response(OralNoticeOutput(notice).data, status=201)
 
 
 # --- peer-to-peer ----------------------------------------------------------------------------

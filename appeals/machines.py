@@ -6,15 +6,25 @@ from __future__ import annotations
 from enum import StrEnum
 
 from accounts.models import Role, User
+from appeals.determinations import adverse_determination, independence_conflict
 from appeals.models import (
     Appeal,
+    AppealExtensionReason,
+    AppealFiler,
     AppealStatus,
     ImrCase,
     ImrStatus,
     PeerToPeer,
     PeerToPeerStatus,
 )
-from authorizations.models import OPEN_STATUSES, EventKind, HistoryAction, Tar, TarStatus
+from authorizations.models import (
+    OPEN_STATUSES,
+    EventKind,
+    HistoryAction,
+    OralNoticeSubject,
+    Tar,
+    TarStatus,
+)
 from authorizations.transitions import APPEALABLE, involved_in_care
 from authorizations.workflow import SAME, SYSTEM, Machine, transition
 
@@ -25,6 +35,10 @@ class AppealAction(StrEnum):
     RESOLVE = "resolve"  # a physician not involved in the decision resolves it
     EXHAUST = "exhaust"  # the sweep: the deadline passed unresolved (438.408(c)(3))
     WITHDRAW = "withdraw"  # the member, or someone for them, withdraws it
+    # 42 CFR 438.410(c): a request for an expedited appeal the plan refuses is moved to the
+    # standard timeframe, with oral notice attempted and written notice within 2 days.
+    DOWNGRADE = "downgrade"
+    RECORD_ORAL_NOTICE = "record_oral_notice"  # a telephone notice attempt on the appeal
 
 
 class PeerToPeerAction(StrEnum):
@@ -45,6 +59,25 @@ class ImrAction(StrEnum):
 
 APPEAL_OPEN = frozenset({AppealStatus.RECEIVED, AppealStatus.EXHAUSTED})
 _PHYSICIAN = frozenset({Role.PHYSICIAN})
+
+
+def _appealed_already(tar: Tar) -> bool:
+    """The determination on offer was appealed (and not withdrawn), or is itself an appeal's
+    resolution: the next step is a State Hearing (42 CFR 438.408(f))."""
+    determination = adverse_determination(tar)
+    if determination is None:
+        return False
+    appeals = tar.appeals.exclude(status=AppealStatus.WITHDRAWN)
+    if determination.decision is not None:
+        return (
+            appeals.filter(decision=determination.decision).exists()
+            or Appeal.objects.filter(resolution_decision=determination.decision).exists()
+        )
+    if determination.extension is not None:
+        return appeals.filter(tar_extension=determination.extension).exists()
+    return appeals.filter(basis="deemed_denial").exists()
+
+
 # A peer-to-peer talk is about a pending request or a denial or modification (002).
 PEER_TO_PEER_TAR_STATUSES = frozenset({*OPEN_STATUSES, TarStatus.DENIED, TarStatus.MODIFIED})
 # An IMR has a medical question to review unless the request was approved or withdrawn; the
@@ -52,21 +85,26 @@ PEER_TO_PEER_TAR_STATUSES = frozenset({*OPEN_STATUSES, TarStatus.DENIED, TarStat
 IMR_TAR_STATUSES = frozenset(set(TarStatus.values) - {TarStatus.APPROVED, TarStatus.WITHDRAWN})
 
 
-def deciders_of(tar: Tar, appeal: Appeal | None = None) -> set[int]:
-    """Who took part in a decision on the request (42 CFR 438.406(b)(2)(i)); an appeal's own
-    resolution, once made, does not count against re-deciding that appeal."""
-    decisions = tar.decisions.filter(decided_by__isnull=False)
-    if appeal is not None and appeal.resolution_decision_id is not None:
-        decisions = decisions.exclude(pk=appeal.resolution_decision_id)
-    deciders = set(decisions.values_list("decided_by_id", flat=True))
-    if tar.decided_by_id is not None and (appeal is None or appeal.resolution_decision_id is None):
-        deciders.add(tar.decided_by_id)
-    return deciders
-
-
 def independent_of(appeal: Appeal, user: User) -> bool:
-    """The physician took no part in the decision appealed and is not involved in the care."""
-    return user.pk not in deciders_of(appeal.tar, appeal) and not involved_in_care(appeal.tar, user)
+    """The physician took no part in any earlier level of review, is no subordinate of anyone
+    who did (42 CFR 438.406(b)(2)(i)), and is not involved in the care (002)."""
+    conflict = independence_conflict(appeal.tar, user, appeal.resolution_decision_id)
+    return not conflict and not involved_in_care(appeal.tar, user)
+
+
+def appeal_oral_notice_subjects(appeal: Appeal) -> list[str]:
+    """Where a rule asks the plan to try to tell the member by telephone about the appeal:
+    a downgrade (438.410(c)(2)), an extension the member did not ask for (438.408(c)(2)(i)),
+    the resolution of an expedited appeal (438.408(d)(2)(ii))."""
+    subjects: list[str] = []
+    if appeal.downgraded_at is not None:
+        subjects.append(OralNoticeSubject.APPEAL_DOWNGRADE)
+    extension = getattr(appeal, "extension", None)
+    if extension is not None and extension.reason != AppealExtensionReason.REQUESTED_BY_MEMBER:
+        subjects.append(OralNoticeSubject.APPEAL_EXTENSION)
+    if appeal.expedited and appeal.status == AppealStatus.RESOLVED:
+        subjects.append(OralNoticeSubject.EXPEDITED_APPEAL_RESOLUTION)
+    return subjects
 
 
 APPEAL = Machine(
@@ -86,9 +124,11 @@ APPEAL = Machine(
             creates=True,
             # One appeal per decision; after a resolution the next step is a State Hearing.
             offered=lambda tar, user: (
-                not tar.appeals.exclude(status=AppealStatus.WITHDRAWN).exists()
+                adverse_determination(tar) is not None
+                and not tar.appeals.filter(status__in=APPEAL_OPEN).exists()
+                and not _appealed_already(tar)
             ),
-            refusal="Only a denial or a modification can be appealed; this request is {status}.",
+            refusal="There is no adverse determination to appeal on this request; it is {status}.",
         ),
         transition(
             AppealAction.EXTEND,
@@ -128,6 +168,28 @@ APPEAL = Machine(
             HistoryAction.APPEAL_WITHDRAWN,
             EventKind.APPEAL_WITHDRAWN,
             "Withdraw the appeal",
+        ),
+        transition(
+            AppealAction.DOWNGRADE,
+            {AppealStatus.RECEIVED},
+            SAME,
+            {Role.NURSE, Role.PHYSICIAN},
+            HistoryAction.APPEAL_DOWNGRADED,
+            EventKind.APPEAL_DOWNGRADED,
+            "Move to the standard timeframe",
+            # 438.410(a): a provider's request (or support) for an expedited appeal binds the
+            # plan; only the member's own request may be refused.
+            offered=lambda appeal, user: appeal.expedited and appeal.filer != AppealFiler.PROVIDER,
+        ),
+        transition(
+            AppealAction.RECORD_ORAL_NOTICE,
+            set(AppealStatus.values),
+            SAME,
+            {Role.NURSE, Role.PHYSICIAN, Role.MEMBER_SERVICES, Role.MANAGER},
+            HistoryAction.ORAL_NOTICE,
+            EventKind.TAR_ORAL_NOTICE,
+            "Record a telephone notice",
+            offered=lambda appeal, user: bool(appeal_oral_notice_subjects(appeal)),
         ),
     ),
 )

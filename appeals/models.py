@@ -15,7 +15,9 @@ __all__ = [
     "OPEN_APPEAL_STATUSES",
     "OPEN_IMR_STATUSES",
     "OPEN_PEER_TO_PEER_STATUSES",
+    "AdverseNoticeDate",
     "Appeal",
+    "AppealBasis",
     "AppealExtension",
     "AppealExtensionReason",
     "AppealFiler",
@@ -63,6 +65,17 @@ class AppealFiler(models.TextChoices):
     MEMBER_SERVICES = "member_services", "Member services for the member"  # by phone or mail
 
 
+class AppealBasis(models.TextChoices):
+    # What the appeal is against: every adverse benefit determination (42 CFR 438.400(b)).
+    # Stable codes.
+    # A denial or modification, or a non-medical denial (not eligible, not a benefit).
+    DECISION = "decision", "An adverse decision"
+    # A delay (extension) notice: the member may appeal the delay itself (PRODUCT §4).
+    DELAY = "delay", "A delay of the decision"
+    # No decision in time: a deemed denial (438.400(b)(5), 438.404(c)(5)).
+    DEEMED_DENIAL = "deemed_denial", "No decision in time (deemed denial)"
+
+
 class AppealExtensionReason(models.TextChoices):
     # Stable: a retired code is never reused. 42 CFR 438.408(c)(1)(i) and (ii).
     REQUESTED_BY_MEMBER = "requested_by_member", "The member asked for more time"
@@ -79,11 +92,24 @@ class Appeal(models.Model):
     tar = models.ForeignKey("authorizations.Tar", on_delete=models.PROTECT, related_name="appeals")
     # Denormalised from the TAR so that a member's list is one indexed filter.
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="appeals")
+    basis = models.CharField(
+        max_length=20, choices=AppealBasis.choices, default=AppealBasis.DECISION
+    )
     decision = models.ForeignKey(
         "authorizations.Decision",
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="appeals",
-        help_text="The adverse decision appealed.",
+        help_text="The adverse decision appealed (empty for a delay or a deemed denial).",
+    )
+    tar_extension = models.ForeignKey(
+        "authorizations.Extension",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        help_text="The delay appealed (basis delay).",
     )
     filer = models.CharField(max_length=20, choices=AppealFiler.choices)
     filed_by = models.ForeignKey(
@@ -103,8 +129,12 @@ class Appeal(models.Model):
     expedited = models.BooleanField(default=False)
     expedited_reason = models.TextField(blank=True)
     received_at = models.DateTimeField(help_text="The true receipt time of the appeal.")
-    notice_date = models.DateField(help_text="The adverse notice's date (the decision date).")
+    notice_date = models.DateField(
+        help_text="The date on the adverse notice (the latest corrected letter's), or the day "
+        "the decision deadline passed for a deemed denial."
+    )
     filing_deadline_at = models.DateTimeField()
+    filing_deadline_rule = models.CharField(max_length=60, blank=True)
     # 42 CFR 438.402(c)(2)(ii): filed after 60 days. Accepted and flagged, never lost.
     late = models.BooleanField(default=False)
     status = models.CharField(
@@ -142,6 +172,21 @@ class Appeal(models.Model):
         null=True, blank=True, help_text="42 CFR 438.408(f)(2): 120 days after an adverse result."
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # 42 CFR 438.410(c): a refused request for an expedited appeal, moved to the standard
+    # timeframe; the written notice is due within 2 calendar days.
+    downgraded_at = models.DateTimeField(null=True, blank=True)
+    downgraded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals_downgraded",
+    )
+    downgrade_reason = models.TextField(blank=True)
+    downgrade_notice_due_at = models.DateTimeField(null=True, blank=True)
+    # 42 CFR 438.420: an appeal of a reduction or termination filed in time keeps the
+    # authorized services going until the resolution (aid paid pending).
+    continued_care = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -167,6 +212,12 @@ class Appeal(models.Model):
                 condition=Q(expedited=False) | ~Q(expedited_reason=""),
             ),
             models.CheckConstraint(
+                name="appeal_basis_names_its_subject",
+                condition=(Q(basis="decision") & Q(decision__isnull=False))
+                | (Q(basis="delay") & Q(tar_extension__isnull=False))
+                | Q(basis="deemed_denial"),
+            ),
+            models.CheckConstraint(
                 name="appeal_resolved_has_outcome",
                 condition=~Q(status="resolved") | ~Q(outcome=""),
             ),
@@ -188,6 +239,30 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_APPEAL_STATUSES
+
+
+class AdverseNoticeDate(models.Model):
+    """The date printed on a member's adverse notice, recorded when the letter is made (by the
+    notifications app, which sits above this one). The 60-day appeal window counts from it
+    (42 CFR 438.402(c)(2)(ii)); a corrected letter is a new row with its own date, and the
+    latest restarts the window."""
+
+    tar = models.ForeignKey(
+        "authorizations.Tar", on_delete=models.PROTECT, related_name="adverse_notice_dates"
+    )
+    event_key = models.CharField(max_length=60, help_text="The notice's event key.")
+    kind = models.CharField(max_length=30, help_text="The notice kind (denial, delay, ...).")
+    letter_date = models.DateField()
+    version = models.PositiveSmallIntegerField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["letter_date", "version", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tar", "event_key", "kind", "version"], name="adverse_notice_date_once"
+            )
+        ]
 
 
 class AppealExtension(models.Model):

@@ -893,3 +893,123 @@ def imr_deadline(
     # 003 G.1: standard, within five business days of the IMRO's receipt.
     due = _business_days_after(calendar, received_date, 5)
     return ImrDeadline(due_at=due, target_at=due, rule=Rule.IMR_STANDARD_5_BUSINESS_DAYS)
+
+
+# --------------------------------------------------------------------------------------------
+# Appeal windows, expedited-appeal downgrades and reductions of authorized services
+# (issue 11, appeals branch). Kept in their own section and rule enum so the notice clocks
+# above change independently.
+
+
+class AppealRule(StrEnum):
+    # 42 CFR 438.402(c)(2)(ii): 60 calendar days from the date on the adverse notice
+    APPEAL_60_DAYS_FROM_NOTICE_DATE = "appeal_60_days_from_notice_date"
+    # The notice has not been printed yet: counted from the determination's own date, which
+    # is never after the notice's (the member can only gain when the letter is made)
+    APPEAL_60_DAYS_FROM_DETERMINATION = "appeal_60_days_from_determination"
+    # PRODUCT §4: a deemed denial counts from the date the decision deadline passed
+    APPEAL_60_DAYS_FROM_MISSED_DEADLINE = "appeal_60_days_from_missed_deadline"
+    # 42 CFR 438.410(c)(1): a refused expedited appeal runs on the standard 30 days from receipt
+    APPEAL_DOWNGRADED_30_CALENDAR_DAYS = "appeal_downgraded_30_calendar_days"
+    # 42 CFR 438.410(c)(2): written notice of the downgrade within 2 calendar days
+    APPEAL_DOWNGRADE_NOTICE_2_CALENDAR_DAYS = "appeal_downgrade_notice_2_calendar_days"
+    # 42 CFR 431.211: mailed at least 10 calendar days before the reduction takes effect
+    REDUCTION_NOTICE_10_DAYS_BEFORE_EFFECTIVE = "reduction_notice_10_days_before_effective"
+    # 002 footnote; H&S 1367.01: mailed within 2 business days of the decision (when earlier)
+    REDUCTION_NOTICE_2_BUSINESS_DAYS = "reduction_notice_2_business_days"
+    # 42 CFR 438.420(a): continued benefits when the appeal is filed on or before the later of
+    # 10 calendar days after the notice and the intended effective date
+    CONTINUED_CARE_LATER_OF_10_DAYS_OR_EFFECTIVE = "continued_care_later_of_10_days_or_effective"
+
+
+@dataclass(frozen=True, slots=True)
+class RuledDeadline:
+    due_at: datetime
+    rule: AppealRule
+
+
+def appeal_filing_window(
+    *,
+    notice_date: date | None = None,
+    determination_date: date | None = None,
+    deadline_missed_date: date | None = None,
+) -> RuledDeadline:
+    """The end of the member's 60-day appeal window (42 CFR 438.402(c)(2)(ii)): from the date
+    on the notice when there is one (a corrected letter's date restarts it), else from the
+    date the deadline passed for a deemed denial (PRODUCT §4), else from the determination."""
+    if notice_date is not None:
+        day, rule = (
+            _pacific_date(notice_date, "notice_date"),
+            AppealRule.APPEAL_60_DAYS_FROM_NOTICE_DATE,
+        )
+    elif deadline_missed_date is not None:
+        day, rule = (
+            _pacific_date(deadline_missed_date, "deadline_missed_date"),
+            AppealRule.APPEAL_60_DAYS_FROM_MISSED_DEADLINE,
+        )
+    elif determination_date is not None:
+        day, rule = (
+            _pacific_date(determination_date, "determination_date"),
+            AppealRule.APPEAL_60_DAYS_FROM_DETERMINATION,
+        )
+    else:
+        raise ClockError(ClockErrorCode.INVALID_ARGUMENT, "the window needs a start date")
+    return RuledDeadline(due_at=_calendar_days_after(day, 60), rule=rule)
+
+
+def appeal_downgrade_deadlines(
+    *, received_at: datetime, downgraded_at: datetime
+) -> tuple[RuledDeadline, RuledDeadline]:
+    """A refused request for an expedited appeal (42 CFR 438.410(c)): the appeal is resolved
+    in the standard timeframe counted from its receipt (438.408(b)(2): 30 calendar days), and
+    the member gets written notice within 2 calendar days of the downgrade (438.410(c)(2))."""
+    received = _require_aware(received_at, "received_at").astimezone(PACIFIC).date()
+    downgraded = _require_aware(downgraded_at, "downgraded_at").astimezone(PACIFIC).date()
+    if downgraded < received:
+        raise ClockError(ClockErrorCode.INVALID_ARGUMENT, "downgraded before it was received")
+    return (
+        RuledDeadline(
+            due_at=_calendar_days_after(received, 30),
+            rule=AppealRule.APPEAL_DOWNGRADED_30_CALENDAR_DAYS,
+        ),
+        RuledDeadline(
+            due_at=_calendar_days_after(downgraded, 2),
+            rule=AppealRule.APPEAL_DOWNGRADE_NOTICE_2_CALENDAR_DAYS,
+        ),
+    )
+
+
+def reduction_earliest_effective_date(*, decided_at: datetime) -> date:
+    """42 CFR 431.211: the notice is mailed at least 10 days before the date of action; a
+    notice mailed the day of the decision allows a change from the 10th day after it."""
+    return _require_aware(decided_at, "decided_at").astimezone(PACIFIC).date() + timedelta(days=10)
+
+
+def reduction_notice_deadline(
+    *, decided_at: datetime, effective_on: date, calendar: BusinessCalendar
+) -> RuledDeadline:
+    """When the member's notice of a reduction or termination of authorized services must be
+    mailed: at least 10 calendar days before it takes effect (42 CFR 431.211) and within 2
+    business days of the decision (002; H&S 1367.01), whichever is earlier."""
+    decided = _require_aware(decided_at, "decided_at").astimezone(PACIFIC).date()
+    effective = _pacific_date(effective_on, "effective_on")
+    if effective < reduction_earliest_effective_date(decided_at=decided_at):
+        raise ClockError(
+            ClockErrorCode.INVALID_ARGUMENT,
+            "a reduction takes effect at least 10 days after its notice (42 CFR 431.211)",
+        )
+    ten_before = _end_of_day(effective - timedelta(days=10))
+    two_business = _business_days_after(calendar, decided, 2)
+    if ten_before <= two_business:
+        return RuledDeadline(ten_before, AppealRule.REDUCTION_NOTICE_10_DAYS_BEFORE_EFFECTIVE)
+    return RuledDeadline(two_business, AppealRule.REDUCTION_NOTICE_2_BUSINESS_DAYS)
+
+
+def continued_care_deadline(*, notice_date: date, effective_on: date) -> RuledDeadline:
+    """42 CFR 438.420(a), (b): an appeal of a reduction or termination filed on or before the
+    later of 10 calendar days after the notice and the intended effective date keeps the
+    authorized services going until the appeal is resolved."""
+    notice = _pacific_date(notice_date, "notice_date")
+    effective = _pacific_date(effective_on, "effective_on")
+    ends = max(_calendar_days_after(notice, 10), _end_of_day(effective))
+    return RuledDeadline(ends, AppealRule.CONTINUED_CARE_LATER_OF_10_DAYS_OR_EFFECTIVE)

@@ -28,12 +28,17 @@ class EventKind(models.TextChoices):
     # IMR's own event owes the notices.
     TAR_REDECIDED = "tar.redecided", "Request decided again (appeal or IMR)"
     TAR_BREACHED = "tar.breached", "Decision deadline missed"  # the deadline engine
+    # Issue 11 (appeals branch)
+    TAR_DEEMED_DENIED = "tar.deemed_denied", "Deemed denial recorded"  # an appeal of a breach
+    TAR_ORAL_NOTICE = "tar.oral_notice", "Oral notice attempted"
+    TAR_SERVICES_REDUCED = "tar.services_reduced", "Authorized services reduced or terminated"
     # Appeals
     APPEAL_FILED = "appeal.filed", "Appeal filed"
     APPEAL_EXTENDED = "appeal.extended", "Appeal deadline extended"
     APPEAL_RESOLVED = "appeal.resolved", "Appeal resolved"
     APPEAL_EXHAUSTED = "appeal.exhausted", "Appeal deadline missed"  # the deadline engine
     APPEAL_WITHDRAWN = "appeal.withdrawn", "Appeal withdrawn"
+    APPEAL_DOWNGRADED = "appeal.downgraded", "Expedited appeal moved to standard"
     # Peer-to-peer talks
     PEER_TO_PEER_REQUESTED = "p2p.requested", "Peer-to-peer talk requested"
     PEER_TO_PEER_SCHEDULED = "p2p.scheduled", "Peer-to-peer talk scheduled"

@@ -291,6 +291,10 @@ class Tar(models.Model):
     provider_notice_rule = models.CharField(max_length=60, blank=True)
     member_notice_due_at = models.DateTimeField(null=True, blank=True)
     member_notice_rule = models.CharField(max_length=60, blank=True)
+    # 42 CFR 438.400(b)(5), 438.404(c)(5): a decision not made in time is a deemed denial. Set
+    # once, when the member (or someone for them) appeals the breached request; a later
+    # decision on the request never clears it (the appeal stands on it).
+    deemed_denied_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -511,6 +515,12 @@ class HistoryAction(models.TextChoices):
     # Inter-rater reliability audits (reports app): recorded, never a change to the request.
     IRR_ASSIGNED = "irr_assigned", "Drawn for an inter-rater reliability audit"
     IRR_REVIEWED = "irr_reviewed", "Inter-rater reliability second review recorded"
+    # Issue 11 (appeals branch): deemed denials, oral notice, expedited-appeal downgrades and
+    # reductions of authorized concurrent services.
+    DEEMED_DENIED = "deemed_denied", "Deemed denial recorded (no decision in time)"
+    ORAL_NOTICE = "oral_notice", "Oral notice attempted"
+    APPEAL_DOWNGRADED = "appeal_downgraded", "Expedited appeal moved to the standard timeframe"
+    SERVICES_REDUCED = "services_reduced", "Authorized services reduced or terminated"
 
 
 class HistoryEntry(models.Model):
@@ -711,6 +721,94 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "id"]
+
+
+class OralNoticeSubject(models.TextChoices):
+    # What an oral notice was about; each is a place where a rule asks for one. Stable codes.
+    # H&S 1367.01(h)(3); 42 CFR 438.210(d)(2): an urgent decision is told to the provider
+    # by telephone as well as in writing.
+    URGENT_DECISION = "urgent_decision", "Urgent (expedited) decision"
+    # 42 CFR 438.210(d)(1)(ii), 438.404(c)(4): an extension of the decision deadline.
+    EXTENSION = "extension", "Extension of the decision deadline"
+    # 42 CFR 438.410(c)(2), 438.408(c)(2)(i): an expedited appeal moved to standard.
+    APPEAL_DOWNGRADE = "appeal_downgrade", "Expedited appeal moved to the standard timeframe"
+    # 42 CFR 438.408(c)(2)(i): an appeal extension not asked for by the member.
+    APPEAL_EXTENSION = "appeal_extension", "Extension of the appeal deadline"
+    # 42 CFR 438.408(d)(2)(ii): the resolution of an expedited appeal.
+    EXPEDITED_APPEAL_RESOLUTION = "expedited_appeal_resolution", "Expedited appeal resolution"
+
+
+class OralNoticeParty(models.TextChoices):
+    MEMBER = "member", "Member"
+    REPRESENTATIVE = "representative", "Member's authorized representative"
+    PROVIDER = "provider", "Requesting provider's office"
+
+
+class OralNoticeOutcome(models.TextChoices):
+    # Stable codes: "reasonable efforts" are shown by each attempt and how it ended.
+    REACHED = "reached", "Reached and told"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    NO_ANSWER = "no_answer", "No answer"
+    WRONG_NUMBER = "wrong_number", "Wrong or disconnected number"
+    DECLINED = "declined", "Reached; declined to talk"
+
+
+class OralNotice(models.Model):
+    """One attempt to tell someone by telephone (who called, whom, when, how it ended). The
+    rules ask for "reasonable efforts" at oral notice (42 CFR 438.408(c)(2)(i),
+    438.410(c)(2)); the record of each attempt is what shows them. Append-only."""
+
+    tar = models.ForeignKey(Tar, on_delete=models.PROTECT, related_name="oral_notices")
+    subject = models.CharField(max_length=40, choices=OralNoticeSubject.choices)
+    # The appeal it concerns, for the appeal subjects (the appeals app's id; no key, so the
+    # request's app does not depend on the appeals app).
+    appeal_ref = models.PositiveBigIntegerField(null=True, blank=True)
+    party = models.CharField(max_length=20, choices=OralNoticeParty.choices)
+    phone = models.CharField(max_length=30, help_text="The number called.")
+    outcome = models.CharField(max_length=20, choices=OralNoticeOutcome.choices)
+    note = models.TextField(blank=True)
+    attempted_at = models.DateTimeField()
+    attempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempted_at", "id"]
+        indexes = [models.Index(fields=["tar", "subject"], name="oral_notice_tar_subject_idx")]
+
+
+class ServiceReductionKind(models.TextChoices):
+    REDUCTION = "reduction", "Reduction"  # fewer units or a shorter period than authorized
+    TERMINATION = "termination", "Termination"  # no further services after the effective date
+
+
+class ServiceReduction(models.Model):
+    """A reduction or termination of services already authorized under concurrent review
+    (42 CFR 438.400(b)(2), 438.404(c)(1), 431.211; H&S 1367.01(h)(3)). The member is told at
+    least 10 calendar days before it takes effect; an appeal filed in time keeps the services
+    going until the appeal is resolved (42 CFR 438.420)."""
+
+    tar = models.ForeignKey(Tar, on_delete=models.PROTECT, related_name="reductions")
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, related_name="reduction", help_text="What changes."
+    )
+    kind = models.CharField(max_length=20, choices=ServiceReductionKind.choices)
+    effective_on = models.DateField(help_text="The first day the change applies (Pacific).")
+    advance_notice_rule = models.CharField(max_length=60)
+    notice_due_at = models.DateTimeField(help_text="The written notice is mailed by then.")
+    # The lines as authorized before the change, to restore them while aid is paid pending.
+    previous_lines = models.JSONField(default=list)
+    care_plan_note = models.TextField(
+        help_text="H&S 1367.01(h)(3): how the treating provider was told and the care plan."
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "id"]
 
 
 # The event outbox (authorizations.workflow) lives in its own module.

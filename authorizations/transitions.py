@@ -11,9 +11,13 @@ from authorizations.models import (
     OPEN_STATUSES,
     EventKind,
     HistoryAction,
+    OralNoticeSubject,
+    ReasonCode,
     Recommendation,
+    RequestType,
     Tar,
     TarStatus,
+    Urgency,
 )
 from authorizations.workflow import SAME, SYSTEM, Machine, Transition, transition
 from authorizations.workflow.machine import TAR_LOCK_RELATED
@@ -33,6 +37,10 @@ class Action(StrEnum):
     CLOSE = "close"  # non-medical closure
     WITHDRAW = "withdraw"  # the requesting provider withdraws it
     EXTEND = "extend"  # extend the decision deadline; the status stays
+    # Issue 11 (appeals branch)
+    DEEM_DENIED = "deem_denied"  # an appeal of a breached request records the deemed denial
+    RECORD_ORAL_NOTICE = "record_oral_notice"  # a telephone notice attempt (who, when, outcome)
+    REDUCE_SERVICES = "reduce_services"  # reduce or end authorized concurrent services
     # Appeals (appeals app; 42 CFR 438.408): a physician who took no part in the adverse
     # decision resolves the member's appeal.
     APPEAL_OVERTURN = "appeal_overturn"  # overturned: the TAR becomes an approval
@@ -48,9 +56,18 @@ class Action(StrEnum):
 DECIDABLE = frozenset(
     {TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.PENDED, TarStatus.REFERRED}
 )
-# An appeal is against a denial or a modification (42 CFR 438.400(b)); an IMR may also review a
-# closure as not a covered benefit when the service is experimental (003 §C).
-APPEALABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED})
+# An appeal is against any adverse benefit determination (42 CFR 438.400(b), 438.402(c)):
+# a denial or a modification; a closure as not eligible or not a benefit (a non-medical
+# denial); and, while the request is still open, a delay (an extension) or a decision not made
+# in time (a deemed denial, 438.400(b)(5), 438.404(c)(5)). These are the statuses an appeal
+# may be filed from; `appealable_now` says whether the request carries such a determination.
+APPEALABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED, TarStatus.CLOSED, *OPEN_STATUSES})
+# A closure is adverse when it says no to the service (438.400(b)(1)); a duplicate or a
+# "no authorization needed" closure is not.
+ADVERSE_CLOSURE_REASONS = frozenset({ReasonCode.NOT_ELIGIBLE, ReasonCode.NOT_A_BENEFIT})
+# An appeal's resolution decides the request again: from any appealable status, and from an
+# approval the request reached while the appeal was open (the appeal is not erased by it).
+APPEAL_REDECIDABLE = frozenset({*APPEALABLE, TarStatus.APPROVED})
 IMR_REVIEWABLE = frozenset({TarStatus.DENIED, TarStatus.MODIFIED, TarStatus.CLOSED})
 _NURSE = frozenset({Role.NURSE})
 _PHYSICIAN = frozenset({Role.PHYSICIAN})
@@ -58,7 +75,11 @@ _REVIEWERS = frozenset({Role.NURSE, Role.PHYSICIAN})
 
 
 def involved_in_care(tar: Tar, user: User) -> bool:
-    """002: a physician who is the requesting or servicing provider, or the member's PCP."""
+    """002: a physician who is the requesting or servicing provider, or the member's PCP.
+    A physician account with no linked provider record cannot be shown not to be involved,
+    so it counts as involved (fail closed; issue 11 row 14)."""
+    if user.role == Role.PHYSICIAN and user.provider_id is None:
+        return True
     return user.provider_id is not None and user.provider_id in {
         tar.requesting_provider_id,
         tar.servicing_provider_id,
@@ -69,12 +90,30 @@ def involved_in_care(tar: Tar, user: User) -> bool:
 def check_conflict_of_interest(*, tar: Tar, user: User) -> None:
     """002: a physician may not decide a case in which they are the requesting or servicing
     provider, or the member's own PCP (involved in the member's care)."""
+    if user.role == Role.PHYSICIAN and user.provider_id is None:
+        raise DomainError(
+            ErrorCode.CONFLICT_OF_INTEREST,
+            "Your account is not linked to a provider record, so the conflict-of-interest "
+            "check (002) cannot be made; ask the UM manager to link it before deciding.",
+        )
     if user.role == Role.PHYSICIAN and involved_in_care(tar, user):
         raise DomainError(
             ErrorCode.CONFLICT_OF_INTEREST,
             "You are involved in this member's care for this request (requesting, servicing "
             "or primary-care provider), so another physician must decide it.",
         )
+
+
+def oral_notice_subjects(tar: Tar) -> list[str]:
+    """The request's own events a rule asks to be told by telephone (H&S 1367.01(h)(3):
+    urgent decisions; 42 CFR 438.404(c)(4), 438.210(d): extensions). Appeal subjects are the
+    appeal machine's (appeals.machines)."""
+    subjects: list[str] = []
+    if tar.urgency == Urgency.URGENT and tar.decided_at is not None:
+        subjects.append(OralNoticeSubject.URGENT_DECISION)
+    if tar.extension_count:
+        subjects.append(OralNoticeSubject.EXTENSION)
+    return subjects
 
 
 def lines_meet_criteria(tar: Tar) -> list[int]:
@@ -116,6 +155,9 @@ def _resolve_target(tar: Tar, transition: Transition) -> str:
     if transition.action == Action.RECEIVE_INFO:
         # Back to where it was pended from.
         return tar.status_before_pend or TarStatus.SUBMITTED
+    if transition.action == Action.APPEAL_UPHOLD and tar.status in OPEN_STATUSES:
+        # An appeal of a delay or a deemed denial upheld: the request is denied now.
+        return TarStatus.DENIED
     return tar.status if transition.target == SAME else transition.target
 
 
@@ -246,8 +288,45 @@ TAR = Machine(
             offered=_nurse_holds_claim,
         ),
         transition(
+            Action.DEEM_DENIED,
+            OPEN_STATUSES,
+            SAME,
+            {Role.MEMBER, Role.PROVIDER, Role.MEMBER_SERVICES},
+            HistoryAction.DEEMED_DENIED,
+            EventKind.TAR_DEEMED_DENIED,
+            "Record the deemed denial",
+            # Taken only by filing an appeal of the breached request (appeals.services).
+            offered=lambda tar, user: False,
+        ),
+        transition(
+            Action.RECORD_ORAL_NOTICE,
+            set(TarStatus.values),
+            SAME,
+            {Role.NURSE, Role.PHYSICIAN, Role.MEMBER_SERVICES, Role.MANAGER},
+            HistoryAction.ORAL_NOTICE,
+            EventKind.TAR_ORAL_NOTICE,
+            "Record a telephone notice",
+            offered=lambda tar, user: bool(oral_notice_subjects(tar)),
+        ),
+        # 42 CFR 431.211, 438.404(c)(1): a reduction or termination of authorized concurrent
+        # services is an adverse determination; a physician makes it (002), with the notice at
+        # least 10 days before it takes effect (the service checks the date).
+        transition(
+            Action.REDUCE_SERVICES,
+            {TarStatus.APPROVED, TarStatus.MODIFIED},
+            TarStatus.MODIFIED,
+            _PHYSICIAN,
+            HistoryAction.SERVICES_REDUCED,
+            EventKind.TAR_SERVICES_REDUCED,
+            "Reduce or end the authorized services",
+            offered=lambda tar, user: (
+                tar.request_type == RequestType.CONCURRENT and _may_decide(tar, user)
+            ),
+            refusal="Only authorized services can be reduced or ended; this request is {status}.",
+        ),
+        transition(
             Action.APPEAL_OVERTURN,
-            APPEALABLE,
+            APPEAL_REDECIDABLE,
             TarStatus.APPROVED,
             _PHYSICIAN,
             HistoryAction.STATUS_CHANGED,

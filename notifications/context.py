@@ -155,6 +155,17 @@ class AppealExtensionInfo:
 
 
 @dataclass(frozen=True)
+class AppealDowngradeInfo:
+    """A refused request for an expedited appeal (42 CFR 438.410(c)): why, and the standard
+    resolution date it now runs to. Printed on the downgrade notice with the grievance right."""
+
+    reference: str
+    received_on: date
+    reason: str
+    resolution_due_at: datetime
+
+
+@dataclass(frozen=True)
 class AppealExhaustedInfo:
     """An appeal the plan did not resolve by its deadline, filled in by the appeals code: the
     member is deemed to have exhausted the plan's appeal process (42 CFR 438.408(c)(3),
@@ -179,6 +190,9 @@ class ImrInfo:
     determination: str  # upheld, overturned, partially_overturned
     analysis: str
     reviewer_qualifications: tuple[str, ...]
+    # Referred under an open appeal: the appeal's own resolution follows, so the next right is
+    # a State Hearing. Otherwise the member keeps the right to appeal (PRODUCT §7).
+    under_appeal: bool = False
 
     @property
     def adverse(self) -> bool:
@@ -232,6 +246,7 @@ class LetterContext:
     # clocks and reports as the TAR's, their own wording (rendering picks the template).
     appeal_extension: AppealExtensionInfo | None = None
     appeal_exhausted: AppealExhaustedInfo | None = None
+    appeal_downgrade: AppealDowngradeInfo | None = None
     imr: ImrInfo | None = None
     criteria_sets: tuple[CriteriaSetCopy, ...] = ()
     criteria_requested_on: date | None = None

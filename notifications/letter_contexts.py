@@ -12,8 +12,16 @@ from django.utils import timezone
 from appeals.models import Appeal, AppealExtension, ImrCase
 from appeals.services.common import pacific_date
 from authorizations import clocks, wording
-from authorizations.models import Decision, Extension, InformationRequest, ReasonCode, Tar
+from authorizations.models import (
+    Decision,
+    Extension,
+    InformationRequest,
+    ReasonCode,
+    ServiceReduction,
+    Tar,
+)
 from notifications.context import (
+    AppealDowngradeInfo,
     AppealExhaustedInfo,
     AppealExtensionInfo,
     AppealInfo,
@@ -35,7 +43,13 @@ from notifications.context import (
 from notifications.models import Notice, NoticeKind
 
 # Event keys whose letters are about an appeal or an IMR (appeal_letter_context).
-APPEAL_EVENT_KEYS = ("appeal_resolution", "appeal_extension", "appeal_exhausted", "imr_outcome")
+APPEAL_EVENT_KEYS = (
+    "appeal_resolution",
+    "appeal_extension",
+    "appeal_exhausted",
+    "appeal_downgrade",
+    "imr_outcome",
+)
 
 
 def _event_id(notice: Notice, prefix: str) -> int:
@@ -59,6 +73,15 @@ def _request_and_base(
         version=version,
         correction_reason=correction_reason,
     )
+
+
+def _reduction_extra(decision: Decision, language: str) -> dict[str, object]:
+    """A decision that reduces or ends authorized services says when the change takes effect
+    (42 CFR 431.210(b), 431.211)."""
+    reduction = ServiceReduction.objects.filter(decision=decision).first()
+    if reduction is None:
+        return {}
+    return {"reduction_effective_on": reduction.effective_on, "reduction_kind": reduction.kind}
 
 
 def build_context(
@@ -101,6 +124,7 @@ def build_context(
                 medical_necessity=medical,
             ),
             reviewer=reviewer_for(decision.decided_by),
+            extra=_reduction_extra(decision, language),
             # A non-medical decision (eligibility, benefit, duplicate) used no criteria.
             criteria=decision_citations(tar, decision, language)
             or (open_criteria_citations(tar, language, only_open=True) if medical else ()),
@@ -201,6 +225,19 @@ def appeal_letter_context(
                 new_due_at=extension.new_due_at,
             ),
         )
+    if head == "appeal_downgrade":
+        appeal = Appeal.objects.get(pk=record_id, tar=tar)
+        if appeal.downgraded_at is None:
+            raise LetterError(f"appeal {appeal.number} was not moved to the standard timeframe")
+        return replace(
+            base,
+            appeal_downgrade=AppealDowngradeInfo(
+                reference=appeal.number,
+                received_on=pacific_date(appeal.received_at),
+                reason=appeal.downgrade_reason,
+                resolution_due_at=appeal.resolution_due_at,
+            ),
+        )
     if head == "appeal_exhausted":
         appeal = Appeal.objects.get(pk=record_id, tar=tar)
         if appeal.exhausted_at is None:
@@ -260,6 +297,7 @@ def appeal_letter_context(
             determination=imr.determination,
             analysis=imr.analysis,
             reviewer_qualifications=tuple(imr.reviewer_qualifications),
+            under_appeal=imr.appeal_id is not None,
         ),
         reviewer=reviewer_for(imr.decided_by),
         extra={

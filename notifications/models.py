@@ -25,6 +25,8 @@ class NoticeKind(models.TextChoices):
     CLOSURE = "closure", "Closure (non-medical)"
     APPEAL_RESOLUTION = "appeal_resolution", "Appeal resolution"
     IMR_OUTCOME = "imr_outcome", "IMR outcome"
+    # 42 CFR 438.410(c): an expedited appeal moved to the standard timeframe.
+    APPEAL_DOWNGRADE = "appeal_downgrade", "Expedited appeal moved to standard"
     CRITERIA_COPY = "criteria_copy", "Criteria copy"
 
 

@@ -162,6 +162,24 @@ def _imr_outcome(event: DomainEvent) -> list[Owed]:
     ]
 
 
+def _services_reduced(event: DomainEvent) -> list[Owed]:
+    # 42 CFR 431.211, 438.404(c)(1): the member's notice of a reduction or termination of
+    # authorized services at least 10 days before it takes effect (clocks.reduction_notice_
+    # deadline chose the binding rule); the provider's copy by the same date.
+    key = f"decision:{event.payload['decision']}"
+    due = _at(event.payload["member_notice_due_at"])
+    rule = event.payload["member_notice_rule"]
+    return [Owed(key, NoticeKind.MODIFICATION, audience, due, rule) for audience in _BOTH]
+
+
+def _appeal_downgraded(event: DomainEvent) -> list[Owed]:
+    # 42 CFR 438.410(c)(2): written notice of the downgrade within 2 calendar days.
+    due = _at(event.payload["notice_due_at"])
+    rule = event.payload["notice_rule"]
+    key = f"appeal_downgrade:{event.subject_id}"
+    return [Owed(key, NoticeKind.APPEAL_DOWNGRADE, audience, due, rule) for audience in _BOTH]
+
+
 # Every event that owes a notice; the others owe none.
 POLICY: dict[str, Callable[[DomainEvent], list[Owed]]] = {
     EventKind.TAR_DECIDED: _decision,
@@ -172,6 +190,8 @@ POLICY: dict[str, Callable[[DomainEvent], list[Owed]]] = {
     EventKind.APPEAL_EXTENDED: _appeal_extension,
     EventKind.APPEAL_EXHAUSTED: _appeal_exhausted,
     EventKind.IMR_DECIDED: _imr_outcome,
+    EventKind.TAR_SERVICES_REDUCED: _services_reduced,
+    EventKind.APPEAL_DOWNGRADED: _appeal_downgraded,
 }
 
 

@@ -96,6 +96,10 @@ def check_elements(kind: str, context: LetterContext) -> None:
         missing.append("what information is needed")
     if kind == NoticeKind.APPEAL_RESOLUTION and context.appeal is None:
         missing.append("the appeal resolution")
+    if kind == NoticeKind.APPEAL_DOWNGRADE and (
+        context.appeal_downgrade is None or not context.appeal_downgrade.reason.strip()
+    ):
+        missing.append("why the appeal is not expedited, and its new date")
     if kind == NoticeKind.IMR_OUTCOME and (
         context.imr is None or not context.imr.analysis or not context.imr.reviewer_qualifications
     ):

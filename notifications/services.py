@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
+from appeals.services import adverse_notice_dated
 from authorizations import clocks
 from authorizations.calendar import plan_calendar
 from authorizations.models import DomainEvent, HistoryAction, HistoryEntry, Tar
@@ -56,6 +57,17 @@ from tar_portal.errors import DomainError, ErrorCode, invalid
 
 logger = logging.getLogger(__name__)
 
+# Member letters of an adverse benefit determination whose date starts the 60-day appeal
+# window (42 CFR 438.402(c)(2)(ii)); an IMR outcome on a case not under appeal is one too.
+APPEALABLE_NOTICE_KINDS = frozenset(
+    {
+        NoticeKind.DENIAL,
+        NoticeKind.MODIFICATION,
+        NoticeKind.DELAY,
+        NoticeKind.UNTIMELY,
+        NoticeKind.IMR_OUTCOME,
+    }
+)
 # Who may correct a letter (a new version) or confirm that the mail house mailed a batch.
 LETTER_CORRECTION_ROLES = frozenset(
     {Role.NURSE, Role.PHYSICIAN, Role.MEMBER_SERVICES, Role.MANAGER}
@@ -339,6 +351,15 @@ def _letter_store(
     try:
         with transaction.atomic():
             letter.save()
+            if notice.audience == Audience.MEMBER and notice.kind in APPEALABLE_NOTICE_KINDS:
+                # 42 CFR 438.402(c)(2)(ii): the appeal window counts from this letter's date.
+                adverse_notice_dated(
+                    tar_id=notice.tar_id,
+                    event_key=notice.event_key,
+                    kind=notice.kind,
+                    letter_date=letter.letter_date,
+                    version=version,
+                )
     except IntegrityError:
         if letter.file.name:
             letter.file.storage.delete(letter.file.name)

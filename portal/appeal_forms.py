@@ -18,7 +18,13 @@ from appeals.models import (
     ImrSeriousCondition,
     PeerToPeerOutcome,
 )
-from authorizations.models import ReasonCode
+from authorizations.models import (
+    OralNoticeOutcome,
+    OralNoticeParty,
+    OralNoticeSubject,
+    ReasonCode,
+    ServiceReductionKind,
+)
 from portal.forms import TEXTAREA
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -239,6 +245,58 @@ class AppealExtendForm(forms.Form):
     )
 
 
+class OralNoticeForm(forms.Form):
+    """One telephone notice attempt (42 CFR 438.408(c)(2)(i), 438.410(c)(2); H&S
+    1367.01(h)(3)): the subjects on offer are the ones a rule asks for here now."""
+
+    prefix = "call"  # several action forms share one page: unique ids
+
+    subject = forms.ChoiceField(label="What the call was about")
+    party = forms.ChoiceField(label="Whom you called", choices=OralNoticeParty.choices)
+    phone = forms.CharField(label="Number called", max_length=30)
+    outcome = forms.ChoiceField(label="How it ended", choices=OralNoticeOutcome.choices)
+    attempted_at = datetime_field(
+        "When (Pacific time)", required=False, help_text="Leave empty for now."
+    )
+    note = forms.CharField(label="Note", max_length=2000, required=False, widget=TEXTAREA)
+
+    def __init__(self, *args, subjects: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(OralNoticeSubject.choices)
+        self.fields["subject"].choices = [(s, labels[s]) for s in subjects or []]
+
+
+class AppealDowngradeForm(forms.Form):
+    """42 CFR 438.410(c): refuse the request for an expedited appeal; the call attempt is
+    recorded with it when made."""
+
+    prefix = "downgrade"  # several action forms share one page: unique ids
+
+    reason = forms.CharField(
+        label="Why the standard timeframe does not endanger the member",
+        max_length=4000,
+        widget=TEXTAREA,
+        help_text="The written notice to the member states this.",
+    )
+    party = forms.ChoiceField(
+        label="Whom you called",
+        choices=[("", "No call yet"), *OralNoticeParty.choices],
+        required=False,
+    )
+    phone = forms.CharField(label="Number called", max_length=30, required=False)
+    outcome = forms.ChoiceField(
+        label="How the call ended",
+        choices=[("", "—"), *OralNoticeOutcome.choices],
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("party") and not (data.get("phone") and data.get("outcome")):
+            raise forms.ValidationError("Give the number called and how the call ended.")
+        return data
+
+
 # --- physician: peer-to-peer -------------------------------------------------------------------
 
 
@@ -427,3 +485,27 @@ def line_errors_to_forms(exc_fields: dict[str, list[str]], line_forms: list[tupl
             if str(line.line_number) == number and name in lf.fields:
                 for message in items:
                     lf.add_error(name, message)
+
+
+class ReduceServicesForm(forms.Form):
+    """A reduction or termination of authorized concurrent services (42 CFR 431.211)."""
+
+    prefix = "reduce"  # several action forms share one page: unique ids
+
+    kind = forms.ChoiceField(label="Change", choices=ServiceReductionKind.choices)
+    effective_on = forms.DateField(
+        label="Takes effect on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="At least 10 days after today: the member's notice goes out first.",
+    )
+    rationale = forms.CharField(label="Why, in plain words", max_length=8000, widget=TEXTAREA)
+    care_plan_note = forms.CharField(
+        label="How the treating provider was told, and the care plan",
+        max_length=4000,
+        widget=TEXTAREA,
+    )
+    criteria_refs = forms.MultipleChoiceField(label="Criteria used", required=False)
+
+    def __init__(self, *args, criteria_choices=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["criteria_refs"].choices = list(criteria_choices)

@@ -8,6 +8,7 @@ from portal.views import (
     member,
     member_appeals,
     member_services,
+    notice_calls,
     physician,
     physician_appeals,
     provider,
@@ -78,6 +79,26 @@ urlpatterns = [
     path("review/tars/<int:tar_id>/extend", review.extend, name="review-extend"),
     path("review/tars/<int:tar_id>/refer", review.refer, name="review-refer"),
     path("review/tars/<int:tar_id>/close", review.close, name="review-close"),
+    path(
+        "review/tars/<int:tar_id>/oral-notice",
+        notice_calls.tar_oral_notice,
+        name="tar-oral-notice",
+    ),
+    path(
+        "physician/tars/<int:tar_id>/reduce",
+        notice_calls.tar_reduce_services,
+        name="physician-reduce-services",
+    ),
+    path(
+        "physician/appeals/<int:appeal_id>/downgrade",
+        notice_calls.appeal_downgrade,
+        name="physician-appeal-downgrade",
+    ),
+    path(
+        "physician/appeals/<int:appeal_id>/oral-notice",
+        notice_calls.appeal_oral_notice,
+        name="physician-appeal-oral-notice",
+    ),
     # physician
     path("physician/", physician.queue, name="physician-queue"),
     path("physician/tars/<int:tar_id>/", physician.decide, name="physician-tar"),

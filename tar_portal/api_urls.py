@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 from accounts.api import TokenApi
 from authorizations import api as tars
 from authorizations.clock_api import ClockPreviewApi
+from authorizations.concurrent_api import TarOralNoticeApi, TarReduceServicesApi
 from authorizations.coverage_api import CoverageRequirementsApi, CriteriaEvaluateApi
 from authorizations.member_api import MemberDetailApi, MemberListApi
 from criteria.api import CriteriaSetListApi, QuestionnaireApi
@@ -38,6 +39,12 @@ urlpatterns = [
     path("tars/<int:tar_id>/respond", tars.TarRespondApi.as_view(), name="api-tar-respond"),
     path("tars/<int:tar_id>/withdraw", tars.TarWithdrawApi.as_view(), name="api-tar-withdraw"),
     path("tars/<int:tar_id>/decision", tars.TarDecisionApi.as_view(), name="api-tar-decision"),
+    path("tars/<int:tar_id>/oral-notices", TarOralNoticeApi.as_view(), name="api-tar-oral-notices"),
+    path(
+        "tars/<int:tar_id>/reduce-services",
+        TarReduceServicesApi.as_view(),
+        name="api-tar-reduce-services",
+    ),
     path("tars/<int:tar_id>/extend", tars.TarExtendApi.as_view(), name="api-tar-extend"),
     path(
         "tars/<int:tar_id>/attachments",
@@ -104,6 +111,16 @@ urlpatterns += [
         "appeals/<int:appeal_id>/decide",
         appeals.AppealDecideApi.as_view(),
         name="api-appeal-decide",
+    ),
+    path(
+        "appeals/<int:appeal_id>/downgrade",
+        appeals.AppealDowngradeApi.as_view(),
+        name="api-appeal-downgrade",
+    ),
+    path(
+        "appeals/<int:appeal_id>/oral-notices",
+        appeals.AppealOralNoticeApi.as_view(),
+        name="api-appeal-oral-notices",
     ),
     path(
         "appeals/<int:appeal_id>/withdraw",

@@ -1,6 +1,13 @@
 """Every write to appeals, peer-to-peer talks and IMR cases, one module per subject."""
 
-from appeals.services.appeals import appeal_decide, appeal_extend, appeal_file, appeal_withdraw
+from appeals.services.appeals import (
+    adverse_notice_dated,
+    appeal_decide,
+    appeal_downgrade,
+    appeal_extend,
+    appeal_file,
+    appeal_withdraw,
+)
 from appeals.services.imr import (
     ImrReferralInput,
     imr_extend,
@@ -9,6 +16,7 @@ from appeals.services.imr import (
     imr_refer,
     imr_withdraw,
 )
+from appeals.services.oral_notice import appeal_oral_notice_record
 from appeals.services.packets import (
     PACKET_ITEMS,
     imr_packet_context,
@@ -29,9 +37,12 @@ __all__ = [
     "MAX_PROPOSED_TIMES",
     "PACKET_ITEMS",
     "ImrReferralInput",
+    "adverse_notice_dated",
     "appeal_decide",
+    "appeal_downgrade",
     "appeal_extend",
     "appeal_file",
+    "appeal_oral_notice_record",
     "appeal_resolve",
     "appeal_withdraw",
     "imr_extend",

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from accounts.models import User
-from appeals.machines import deciders_of
+from appeals.determinations import independence_conflict
 from appeals.models import Appeal
 from authorizations import clocks
 from authorizations.models import Decision, LineOutcome, Tar
@@ -58,14 +58,24 @@ def line_snapshot(tar: Tar) -> list[dict[str, Any]]:
 
 
 def check_independent(*, tar: Tar, user: User, appeal: Appeal | None = None) -> None:
-    """42 CFR 438.406(b)(2)(i): the appeal is decided by someone who took no part in the
-    decision appealed (nor in any other decision on the request); 002: nor by a physician
-    involved in the member's care. The appeal's own resolution, once made, does not count."""
-    deciders = deciders_of(tar, appeal)
-    if user.pk in deciders:
+    """42 CFR 438.406(b)(2)(i): the appeal is decided by someone who was not involved in any
+    earlier level of review (decided, reviewed, pended, referred, held the peer-to-peer) and
+    is not the subordinate of anyone who was; 002: nor by a physician involved in the
+    member's care. The appeal's own resolution, once made, does not count."""
+    conflict = independence_conflict(
+        tar, user, appeal.resolution_decision_id if appeal is not None else None
+    )
+    if conflict == "involved":
         raise DomainError(
             ErrorCode.CONFLICT_OF_INTEREST,
-            "You took part in the decision under appeal; a physician who did not must decide "
-            "the appeal (42 CFR 438.406(b)(2)).",
+            "You took part in an earlier level of review of this request; a physician who did "
+            "not must decide the appeal (42 CFR 438.406(b)(2)).",
+        )
+    if conflict == "subordinate":
+        raise DomainError(
+            ErrorCode.CONFLICT_OF_INTEREST,
+            "You report to someone who took part in an earlier level of review of this "
+            "request; a physician outside that reporting line must decide the appeal "
+            "(42 CFR 438.406(b)(2)).",
         )
     check_conflict_of_interest(tar=tar, user=user)

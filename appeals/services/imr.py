@@ -181,6 +181,8 @@ def imr_refer(
         deadline = clocks.imr_deadline(
             received_at=now, kind=data.review_type, calendar=plan_calendar()
         )
+        if appeal is not None:
+            check_fits_appeal(appeal=appeal, review_type=data.review_type, due_at=deadline.due_at)
         return ImrCase(
             number=next_number("IMR", pacific_date(now).year),
             tar=tar,
@@ -230,6 +232,27 @@ def imr_refer(
         },
         now=now,
     )
+
+
+def check_fits_appeal(*, appeal: Appeal, review_type: str, due_at: datetime) -> None:
+    """003 F.9: an IMR sought during an appeal occurs within the appeal's own time frame; so
+    under an expedited appeal only an expedited review (003 G.2.b: 24 hours) may be referred,
+    and no review may be due after the appeal is (PRODUCT §4)."""
+    if appeal.expedited and review_type != ImrReviewType.EXPEDITED:
+        raise DomainError(
+            ErrorCode.CLOCK_RULE,
+            f"Appeal {appeal.number} is expedited: only an expedited review fits its 72-hour "
+            "deadline (003 F.9, G.2.b).",
+            fields={"review_type": ["imr_must_be_expedited_under_expedited_appeal"]},
+        )
+    if due_at > appeal.resolution_due_at:
+        raise DomainError(
+            ErrorCode.CLOCK_RULE,
+            f"The review would be due {due_at.isoformat()}, after appeal {appeal.number} is due "
+            f"({appeal.resolution_due_at.isoformat()}); 003 F.9 needs it within the appeal's "
+            "time frame.",
+            fields={"review_type": ["imr_due_after_appeal"]},
+        )
 
 
 def imr_extend(*, imr_id: int, user: User, reason: str, now: datetime | None = None) -> ImrCase:

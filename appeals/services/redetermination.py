@@ -126,10 +126,15 @@ def tar_redetermine(
                 tar=tar, outcome=TarStatus.MODIFIED, decisions=change.line_decisions
             )
             outcome = LineOutcome.MODIFIED
+        elif tar.is_open:
+            # An appeal of a delay or a deemed denial upheld: the request is denied now (the
+            # TAR machine moves it to denied).
+            line_outcomes = apply_line_decisions(tar=tar, outcome=TarStatus.DENIED, decisions=[])
+            outcome = LineOutcome.DENIED
         else:
             line_outcomes = line_snapshot(tar)
             outcome = tar.status  # denied, modified or closed: the same word for a decision
-        if change.outcome != AppealOutcome.UPHELD:
+        if change.outcome != AppealOutcome.UPHELD or tar.is_open:
             # The authorization changed: the TAR shows who decided it now and why.
             tar.decided_at = now
             tar.decided_by = user

@@ -18,6 +18,11 @@ from authorizations.services.decisions import (
 )
 from authorizations.services.evaluation import tar_evaluate_lines
 from authorizations.services.history import history_record, tar_record_clinical_read
+from authorizations.services.notice_calls import (
+    OralNoticeInput,
+    tar_oral_notice_record,
+    tar_reduce_services,
+)
 from authorizations.services.referrals import referral_create
 from authorizations.services.review import (
     tar_claim,
@@ -43,6 +48,7 @@ __all__ = [
     "PROVIDER_CHANNELS",
     "LineDecision",
     "LineInput",
+    "OralNoticeInput",
     "TarInput",
     "apply_line_decisions",
     "attachment_add",
@@ -57,8 +63,10 @@ __all__ = [
     "tar_decide",
     "tar_evaluate_lines",
     "tar_extend",
+    "tar_oral_notice_record",
     "tar_receive_info",
     "tar_record_clinical_read",
+    "tar_reduce_services",
     "tar_refer",
     "tar_release",
     "tar_request_info",

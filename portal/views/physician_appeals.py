@@ -67,6 +67,8 @@ def line_decisions(line_forms: list[tuple]) -> list[services.LineDecision]:
 
 def cited_refs(appeal: Appeal) -> list[str]:
     """The criteria the appealed decision cited, preselected for the reviewer."""
+    if appeal.decision is None:  # a delay or a deemed denial cited no criteria
+        return []
     return [ref.get("ref") for ref in appeal.decision.criteria_refs or [] if ref.get("ref")]
 
 

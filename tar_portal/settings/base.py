@@ -186,6 +186,7 @@ SPECTACULAR_SETTINGS = {
         "AppealStatusEnum": "appeals.models.AppealStatus",
         "PeerToPeerStatusEnum": "appeals.models.PeerToPeerStatus",
         "ImrStatusEnum": "appeals.models.ImrStatus",
+        "OralNoticeOutcomeEnum": "authorizations.models.OralNoticeOutcome",
     },
 }
 

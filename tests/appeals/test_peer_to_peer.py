@@ -87,13 +87,15 @@ def _physician_id(api) -> int:
 def test_a_talk_can_link_the_appeal_that_changed_the_decision(api, appeal_id):
     tar_id = Appeal.objects.get(pk=appeal_id).tar_id
     p2p_id = _ask(api, tar_id).json()["id"]
-    assert _schedule(api, p2p_id, "physician2").status_code == 200
-    assert _outcome(api, p2p_id, "physician2", outcome="decision_changed").status_code == 200
+    # The deciding physician holds the talk; the appeal goes to one who held no part in any
+    # earlier level, the talk included (42 CFR 438.406(b)(2)).
+    assert _schedule(api, p2p_id, "physician").status_code == 200
+    assert _outcome(api, p2p_id, "physician", outcome="decision_changed").status_code == 200
     decided = api("physician2").post(
         f"/api/v1/appeals/{appeal_id}/decide", OVERTURN_BODY, format="json"
     )
     assert decided.status_code == 200
-    linked = api("physician2").post(
+    linked = api("physician").post(
         f"/api/v1/peer-to-peer/{p2p_id}/link", {"appeal": appeal_id}, format="json"
     )
     assert linked.json()["changed_by_appeal"] == appeal_id

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from authorizations.wording import service_description, set_title
 from notifications.context import (
+    AppealDowngradeInfo,
     AppealInfo,
     CriteriaSetCopy,
     CriterionCitation,
@@ -128,6 +129,18 @@ def context(kind: str, *, language: str = "en", audience: str = "member", large_
                 outcome="upheld",
                 rationale="The appeal records still show 2 weeks of care.",
                 reviewer=APPEAL_PHYSICIAN,
+            ),
+        )
+    if kind == "appeal_downgrade":
+        base = replace(
+            base,
+            appeal_downgrade=AppealDowngradeInfo(
+                reference="APL-2026-000008",
+                received_on=date(2026, 3, 5),
+                reason="Waiting 30 days does not put your health at serious risk."
+                if language == "en"
+                else "Esperar 30 días no pone su salud en grave riesgo.",
+                resolution_due_at=datetime(2026, 4, 5, 6, 59, 59, tzinfo=UTC),
             ),
         )
     if kind == "imr_outcome":

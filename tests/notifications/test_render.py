@@ -111,6 +111,9 @@ def test_overturned_appeal_letter_has_no_hearing_deadline():
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_imr_outcome_carries_determination_analysis_and_reviewer_qualifications(language):
     ctx = context("imr_outcome", language=language)
+    # Under an appeal the next step is the State Hearing, 120 days from this letter; a case
+    # not under appeal keeps its appeal right (tests/notifications/test_imr_outcome_rights.py).
+    ctx = replace(ctx, imr=replace(ctx.imr, under_appeal=True))
     text = pdf_text(render_letter("imr_outcome", ctx))
     assert not has(
         text,

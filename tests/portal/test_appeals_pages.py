@@ -117,7 +117,8 @@ def test_an_open_request_cannot_be_appealed_and_the_page_says_why(client_for, su
         f"/member/tars/{tar_id}/appeal", {"reason": "No.", "expedited": "no"}
     )
     assert response.status_code == 409
-    assert b"Only a denial or a modification can be appealed" in response.content
+    # An open request within its deadline and never extended carries no adverse determination.
+    assert b"There is no adverse determination to appeal." in response.content
 
 
 def test_the_member_lists_their_appeals(client_for, appeal):

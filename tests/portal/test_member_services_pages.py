@@ -90,7 +90,7 @@ def test_a_call_before_the_decision_is_refused_by_the_service(client_for, denied
         {"received_at": "2020-01-01T09:00", "reason": "x", "expedited": "no"},
     )
     assert response.status_code == 400
-    assert b"The appeal cannot be received before the decision." in response.content
+    assert b"The appeal cannot be received before the determination it appeals." in response.content
 
 
 @pytest.mark.parametrize("persona", ["member", "provider", "nurse", "coordinator"])
