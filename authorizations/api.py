@@ -690,6 +690,13 @@ class TarDecisionApi(APIView):
             child=serializers.CharField(max_length=80), required=False, default=list
         )
         lines = serializers.ListField(required=False, default=list)
+        # PRODUCT §2: a `duplicate` closure names the open or decided request it duplicates.
+        duplicate_of = serializers.CharField(
+            max_length=20,
+            required=False,
+            allow_blank=True,
+            help_text="TAR number of the request this one duplicates (reason_code duplicate).",
+        )
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
@@ -709,6 +716,7 @@ class TarDecisionApi(APIView):
             line_decisions=[
                 services.LineDecision(**line) for line in line_serializer.validated_data
             ],
+            duplicate_of=data.get("duplicate_of", ""),
         )
         return _tar_response(request, tar)
 

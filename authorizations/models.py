@@ -408,6 +408,10 @@ class Decision(models.Model):
     )
     automated = models.BooleanField(default=False)
     decided_at = models.DateTimeField(default=timezone.now)
+    # A `duplicate` closure names the request it duplicates (PRODUCT §2).
+    duplicate_of = models.ForeignKey(
+        Tar, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["decided_at", "id"]

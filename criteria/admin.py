@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from criteria.models import CriteriaSet, CriteriaSetSetting
+from criteria.models import BenefitExclusion, CriteriaSet, CriteriaSetSetting
 
 
 @admin.register(CriteriaSet)
@@ -86,3 +86,15 @@ class CriteriaSetAdmin(admin.ModelAdmin):
 @admin.register(CriteriaSetSetting)
 class CriteriaSetSettingAdmin(admin.ModelAdmin):
     list_display = ["set_id", "auto_approve"]
+
+
+@admin.register(BenefitExclusion)
+class BenefitExclusionAdmin(admin.ModelAdmin):
+    """The benefit table a nurse's `not_a_benefit` closure is checked against (PRODUCT §2)."""
+
+    list_display = ["code", "start_date", "end_date", "reason", "source"]
+    search_fields = ["code", "reason"]
+
+    def has_delete_permission(self, request, obj=None):
+        # End a row instead: a closure made under it must stay explained.
+        return False
