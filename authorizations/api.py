@@ -294,6 +294,10 @@ class TarDetailOutput(TarListOutput):
     attachments = serializers.SerializerMethodField()
     extensions = serializers.SerializerMethodField()
     information_requests = serializers.SerializerMethodField()
+    # PRODUCT §4: what was wrong with the request as received (it was received anyway).
+    warnings = serializers.ListField(
+        source="intake_flags", child=serializers.DictField(child=serializers.CharField())
+    )
 
     class Meta(TarListOutput.Meta):
         fields = [
@@ -321,6 +325,7 @@ class TarDetailOutput(TarListOutput):
             "attachments",
             "extensions",
             "information_requests",
+            "warnings",
             "actions",
         ]
 
@@ -471,6 +476,15 @@ class TarListCreateApi(APIView):
         request=InputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
         responses={201: TarDetailOutput, 200: TarDetailOutput, **SUBMIT_ERRORS},
+        description=(
+            "A request the plan can attribute to a member and a provider is received (PRODUCT "
+            "§4): 201 with its receipt and clock. When the member is not eligible on a date of "
+            "service, there is no valid RAF from the member's PCP, or the servicing provider "
+            "is not credentialed as a pain management specialist, it is still received, in "
+            "the review queue flagged, and the 201 body lists why in `warnings` (each "
+            "`field`, `message`): such a request is likely to be closed without approval, with "
+            "the notice that closure owes. An unknown member or provider is refused (400)."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = valid_input(self.InputSerializer, request.data)

@@ -193,6 +193,13 @@ class ReasonCode(models.TextChoices):
     NOT_ELIGIBLE = "not_eligible", "Member not eligible on the date of service"
     DUPLICATE = "duplicate", "Duplicate request"
     NO_AUTHORIZATION_REQUIRED = "no_authorization_required", "No authorization required"
+    # 000 VI.B-C: received without a valid RAF from the member's PCP, or for a servicing
+    # provider not credentialed as a pain management specialist (PRODUCT §4 "received, not
+    # refused"): closed on that ground, with the member's denial notice.
+    REQUIREMENTS_NOT_MET = (
+        "requirements_not_met",
+        "Referral (RAF) or specialist credentialing requirement not met",
+    )
 
 
 NON_MEDICAL_REASONS = (
@@ -200,6 +207,7 @@ NON_MEDICAL_REASONS = (
     ReasonCode.NOT_ELIGIBLE,
     ReasonCode.DUPLICATE,
     ReasonCode.NO_AUTHORIZATION_REQUIRED,
+    ReasonCode.REQUIREMENTS_NOT_MET,
 )
 
 
@@ -250,6 +258,10 @@ class Tar(models.Model):
     retro_eligibility_date = models.DateField(null=True, blank=True)
     late_submission = models.BooleanField(default=False)
     late_submission_rule = models.CharField(max_length=60, blank=True)
+    # PRODUCT §4 "received, not refused": what was wrong with the request as received (member
+    # not eligible, no valid RAF, servicing provider not credentialed), each {"field",
+    # "message"}. The request is in the queue flagged; staff close or decide it.
+    intake_flags = models.JSONField(default=list, blank=True)
 
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tars_submitted"

@@ -99,7 +99,10 @@ RECORD_GROUNDS = (
     ReasonCode.NOT_A_BENEFIT,
     ReasonCode.DUPLICATE,
     ReasonCode.NO_AUTHORIZATION_REQUIRED,
+    ReasonCode.REQUIREMENTS_NOT_MET,
 )
+# The intake flags a `requirements_not_met` closure rests on (000 VI.B-C; services.submission).
+REQUIREMENT_FLAGS = frozenset({"referral", "servicing_provider"})
 # What a request may duplicate: one still open or decided (a closed or withdrawn one is gone).
 _DUPLICABLE = (*OPEN_STATUSES, TarStatus.APPROVED, TarStatus.MODIFIED, TarStatus.DENIED)
 
@@ -167,6 +170,10 @@ def non_medical_ground_problem(tar: Tar, reason_code: str, duplicate_of: Tar | N
                 f"{duplicate_of.number} is not an open or decided request of this member for "
                 "the same services on overlapping dates."
             )
+    elif reason_code == ReasonCode.REQUIREMENTS_NOT_MET:
+        # As received: no valid RAF, or a servicing provider not credentialed (000 VI.B-C).
+        if not any(flag.get("field") in REQUIREMENT_FLAGS for flag in tar.intake_flags or []):
+            return "The request was received with a valid RAF and a credentialed specialist."
     elif reason_code == ReasonCode.NO_AUTHORIZATION_REQUIRED:
         # The coverage lookup (PRODUCT §5) on each date of service.
         member = tar.member

@@ -25,9 +25,14 @@ _DECISION_KINDS = {
     TarStatus.MODIFIED: NoticeKind.MODIFICATION,
     TarStatus.DENIED: NoticeKind.DENIAL,
 }
-# A closure because the member is not eligible or the service is not a benefit is still an
-# adverse benefit determination (42 CFR 438.400(b)): the member gets a denial notice.
-ADVERSE_CLOSURES = (ReasonCode.NOT_ELIGIBLE, ReasonCode.NOT_A_BENEFIT)
+# A closure because the member is not eligible, the service is not a benefit, or the request
+# came without the RAF or credentialed specialist it needs (000 VI.B-C) is still an adverse
+# benefit determination (42 CFR 438.400(b)(1)): the member gets a denial notice.
+ADVERSE_CLOSURES = (
+    ReasonCode.NOT_ELIGIBLE,
+    ReasonCode.NOT_A_BENEFIT,
+    ReasonCode.REQUIREMENTS_NOT_MET,
+)
 _BOTH = (Audience.PROVIDER, Audience.MEMBER)
 
 

@@ -19,6 +19,9 @@ from rest_framework.views import exception_handler
 class ErrorCode(StrEnum):
     # 400: the request itself is wrong
     INVALID = "invalid"
+    # 400: the request can be received but has warnings the sender has not yet confirmed
+    # (the portal's confirm step; PRODUCT §4 "received, not refused")
+    WARNINGS_TO_CONFIRM = "warnings_to_confirm"
     # 401: no or bad credentials
     NOT_AUTHENTICATED = "not_authenticated"
     # 403: the caller may not do this at all
@@ -48,6 +51,7 @@ class ErrorCode(StrEnum):
 
 _STATUS = {
     ErrorCode.INVALID: status.HTTP_400_BAD_REQUEST,
+    ErrorCode.WARNINGS_TO_CONFIRM: status.HTTP_400_BAD_REQUEST,
     ErrorCode.NOT_AUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
     ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
     ErrorCode.CONFLICT_OF_INTEREST: status.HTTP_403_FORBIDDEN,
