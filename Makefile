@@ -56,7 +56,9 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		appeals/machines.py appeals/services appeals/selectors.py appeals/sweep.py \
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
-		portal/casework_selectors.py
+		portal/casework_selectors.py \
+		grievances/clocks.py grievances/machines.py grievances/services.py \
+		grievances/selectors.py grievances/sweep.py
 
 bench: install ## Run every benchmark under bench/ (PostgreSQL benches need DATABASE_URL)
 	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

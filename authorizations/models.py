@@ -493,6 +493,12 @@ class HistoryAction(models.TextChoices):
     IMR_OVERDUE = "imr_overdue", "IMR determination overdue"
     IMR_WITHDRAWN = "imr_withdrawn", "IMR referral withdrawn"
     IMR_PACKET_READ = "imr_packet_read", "IMR referral packet opened by plan staff"
+    # Grievances (the grievances app), on the member's history.
+    GRIEVANCE_FILED = "grievance_filed", "Grievance filed"
+    GRIEVANCE_ACKNOWLEDGED = "grievance_acknowledged", "Grievance acknowledged"
+    GRIEVANCE_RESOLVED = "grievance_resolved", "Grievance resolved"
+    GRIEVANCE_WITHDRAWN = "grievance_withdrawn", "Grievance withdrawn"
+    GRIEVANCE_OVERDUE = "grievance_overdue", "Grievance deadline missed (escalated)"
 
 
 class HistoryEntry(models.Model):

@@ -223,7 +223,7 @@ def check_non_medical_ground(
 
 def supported_grounds(tar: Tar) -> list[str]:
     """The non-medical grounds the record supports now (what the nurse's close form offers)."""
-    grounds = []
+    grounds: list[str] = []
     for code in RECORD_GROUNDS:
         if code == ReasonCode.DUPLICATE:
             supported = bool(duplicate_candidates(tar))

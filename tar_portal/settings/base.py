@@ -248,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "appeals.tasks.appeal_deadline_sweep",
         "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
     },
+    "grievance-deadline-sweep": {
+        "task": "grievances.tasks.grievance_deadline_sweep",
+        "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
+    },
     "notices-mark-overdue": {
         "task": "notifications.tasks.notices_mark_overdue",
         "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
