@@ -58,7 +58,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \
 		portal/casework_selectors.py \
 		grievances/clocks.py grievances/machines.py grievances/services.py \
-		grievances/selectors.py grievances/sweep.py
+		grievances/selectors.py grievances/sweep.py notifications/grievance_letters.py
 
 bench: install ## Run every benchmark under bench/ (PostgreSQL benches need DATABASE_URL)
 	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -180,6 +180,14 @@ POLICY: dict[str, Callable[[DomainEvent], list[Owed]]] = {
 }
 
 
+# Grievance events that owe the member a letter (notifications.grievance_letters): the
+# acknowledgement within 5 calendar days (H&S 1368(a)(4); 28 CCR 1300.68(d)(1)) and the
+# resolution within 30 calendar days, 72 hours when expedited (H&S 1368(a)(5), 1368.01(b)).
+# Their due times are on the grievance (grievances.clocks); a grievance has no request, so
+# these are not request notices.
+GRIEVANCE_LETTER_EVENTS = (EventKind.GRIEVANCE_ACKNOWLEDGED, EventKind.GRIEVANCE_RESOLVED)
+
+
 def notices_owed(event: DomainEvent) -> list[Owed]:
     entry = POLICY.get(event.kind)
     return entry(event) if entry is not None else []
