@@ -66,6 +66,8 @@ def _out(request: Request, grievance: Grievance, status: int = 200) -> Response:
 
 
 class GrievanceListCreateApi(APIView):
+    pagination_class = Pagination  # the schema shows the paginated shape the view answers
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "GrievanceFile"
