@@ -12,10 +12,19 @@ class Role(models.TextChoices):
     MEMBER = "member", "Member"  # a Medi-Cal beneficiary, sees only their own records
     MEMBER_SERVICES = "member_services", "Member services"  # acts for a member who called
     MANAGER = "manager", "UM manager"  # configures criteria, calendar, users; reports
+    # Plan staff who acknowledge, investigate and resolve grievances (42 CFR 438.406; H&S 1368)
+    GRIEVANCE_COORDINATOR = "grievances", "Grievance coordinator"
 
 
 PLAN_STAFF_ROLES = frozenset(
-    {Role.INTAKE, Role.NURSE, Role.PHYSICIAN, Role.MEMBER_SERVICES, Role.MANAGER}
+    {
+        Role.INTAKE,
+        Role.NURSE,
+        Role.PHYSICIAN,
+        Role.MEMBER_SERVICES,
+        Role.MANAGER,
+        Role.GRIEVANCE_COORDINATOR,
+    }
 )
 # Plan staff whose reads of a member's clinical record are written to the history.
 CLINICAL_READ_LOGGED_ROLES = PLAN_STAFF_ROLES

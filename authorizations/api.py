@@ -295,6 +295,10 @@ class TarDetailOutput(TarListOutput):
     attachments = serializers.SerializerMethodField()
     extensions = serializers.SerializerMethodField()
     information_requests = serializers.SerializerMethodField()
+    # PRODUCT §4: what was wrong with the request as received (it was received anyway).
+    warnings = serializers.ListField(
+        source="intake_flags", child=serializers.DictField(child=serializers.CharField())
+    )
 
     class Meta(TarListOutput.Meta):
         fields = [
@@ -322,6 +326,7 @@ class TarDetailOutput(TarListOutput):
             "attachments",
             "extensions",
             "information_requests",
+            "warnings",
             "actions",
         ]
 
@@ -474,6 +479,15 @@ class TarListCreateApi(APIView):
         request=InputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
         responses={201: TarDetailOutput, 200: TarDetailOutput, **SUBMIT_ERRORS},
+        description=(
+            "A request the plan can attribute to a member and a provider is received (PRODUCT "
+            "§4): 201 with its receipt and clock. When the member is not eligible on a date of "
+            "service, there is no valid RAF from the member's PCP, or the servicing provider "
+            "is not credentialed as a pain management specialist, it is still received, in "
+            "the review queue flagged, and the 201 body lists why in `warnings` (each "
+            "`field`, `message`): such a request is likely to be closed without approval, with "
+            "the notice that closure owes. An unknown member or provider is refused (400)."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = valid_input(self.InputSerializer, request.data)
@@ -696,6 +710,13 @@ class TarDecisionApi(APIView):
             child=serializers.CharField(max_length=80), required=False, default=list
         )
         lines = serializers.ListField(required=False, default=list)
+        # PRODUCT §2: a `duplicate` closure names the open or decided request it duplicates.
+        duplicate_of = serializers.CharField(
+            max_length=20,
+            required=False,
+            allow_blank=True,
+            help_text="TAR number of the request this one duplicates (reason_code duplicate).",
+        )
 
     @extend_schema(request=InputSerializer, responses={200: TarDetailOutput, **ERRORS})
     def post(self, request: Request, tar_id: int) -> Response:
@@ -715,6 +736,7 @@ class TarDecisionApi(APIView):
             line_decisions=[
                 services.LineDecision(**line) for line in line_serializer.validated_data
             ],
+            duplicate_of=data.get("duplicate_of", ""),
         )
         return _tar_response(request, tar)
 

@@ -54,6 +54,14 @@ class EventKind(models.TextChoices):
     # Inter-rater reliability audits (reports app); they change nothing on the request.
     IRR_ASSIGNED = "irr.assigned", "Drawn for an inter-rater reliability audit"
     IRR_REVIEWED = "irr.reviewed", "Inter-rater reliability second review recorded"
+    # Grievances (the grievances app; 42 CFR 438.402, 438.408(b); H&S 1368)
+    GRIEVANCE_FILED = "grievance.filed", "Grievance filed"
+    GRIEVANCE_ACKNOWLEDGED = "grievance.acknowledged", "Grievance acknowledged"
+    GRIEVANCE_RESOLVED = "grievance.resolved", "Grievance resolved"
+    GRIEVANCE_WITHDRAWN = "grievance.withdrawn", "Grievance withdrawn"
+    # The deadline engine: acknowledgement or resolution not sent in time; escalated.
+    GRIEVANCE_ACK_OVERDUE = "grievance.ack_overdue", "Grievance acknowledgement overdue"
+    GRIEVANCE_BREACHED = "grievance.breached", "Grievance resolution deadline missed"
 
 
 class DomainEvent(models.Model):
@@ -62,9 +70,16 @@ class DomainEvent(models.Model):
     on the change itself, not on whatever the record says by then."""
 
     kind = models.CharField(max_length=40, choices=EventKind.choices)
-    subject_type = models.CharField(max_length=20, help_text="tar, appeal, p2p or imr")
+    subject_type = models.CharField(max_length=20, help_text="tar, appeal, p2p, imr or grievance")
     subject_id = models.BigIntegerField()
-    tar = models.ForeignKey("authorizations.Tar", on_delete=models.PROTECT, related_name="events")
+    # Empty only for a record about no request (a grievance about quality of care).
+    tar = models.ForeignKey(
+        "authorizations.Tar",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

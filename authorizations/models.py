@@ -199,6 +199,13 @@ class ReasonCode(models.TextChoices):
     NOT_ELIGIBLE = "not_eligible", "Member not eligible on the date of service"
     DUPLICATE = "duplicate", "Duplicate request"
     NO_AUTHORIZATION_REQUIRED = "no_authorization_required", "No authorization required"
+    # 000 VI.B-C: received without a valid RAF from the member's PCP, or for a servicing
+    # provider not credentialed as a pain management specialist (PRODUCT §4 "received, not
+    # refused"): closed on that ground, with the member's denial notice.
+    REQUIREMENTS_NOT_MET = (
+        "requirements_not_met",
+        "Referral (RAF) or specialist credentialing requirement not met",
+    )
 
 
 NON_MEDICAL_REASONS = (
@@ -206,6 +213,7 @@ NON_MEDICAL_REASONS = (
     ReasonCode.NOT_ELIGIBLE,
     ReasonCode.DUPLICATE,
     ReasonCode.NO_AUTHORIZATION_REQUIRED,
+    ReasonCode.REQUIREMENTS_NOT_MET,
 )
 
 
@@ -256,6 +264,10 @@ class Tar(models.Model):
     retro_eligibility_date = models.DateField(null=True, blank=True)
     late_submission = models.BooleanField(default=False)
     late_submission_rule = models.CharField(max_length=60, blank=True)
+    # PRODUCT §4 "received, not refused": what was wrong with the request as received (member
+    # not eligible, no valid RAF, servicing provider not credentialed), each {"field",
+    # "message"}. The request is in the queue flagged; staff close or decide it.
+    intake_flags = models.JSONField(default=list, blank=True)
 
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tars_submitted"
@@ -443,6 +455,10 @@ class Decision(models.Model):
     )
     automated = models.BooleanField(default=False)
     decided_at = models.DateTimeField(default=timezone.now)
+    # A `duplicate` closure names the request it duplicates (PRODUCT §2).
+    duplicate_of = models.ForeignKey(
+        Tar, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["decided_at", "id"]
@@ -521,6 +537,12 @@ class HistoryAction(models.TextChoices):
     ORAL_NOTICE = "oral_notice", "Oral notice attempted"
     APPEAL_DOWNGRADED = "appeal_downgraded", "Expedited appeal moved to the standard timeframe"
     SERVICES_REDUCED = "services_reduced", "Authorized services reduced or terminated"
+    # Grievances (the grievances app), on the member's history.
+    GRIEVANCE_FILED = "grievance_filed", "Grievance filed"
+    GRIEVANCE_ACKNOWLEDGED = "grievance_acknowledged", "Grievance acknowledged"
+    GRIEVANCE_RESOLVED = "grievance_resolved", "Grievance resolved"
+    GRIEVANCE_WITHDRAWN = "grievance_withdrawn", "Grievance withdrawn"
+    GRIEVANCE_OVERDUE = "grievance_overdue", "Grievance deadline missed (escalated)"
 
 
 class HistoryEntry(models.Model):

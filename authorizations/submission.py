@@ -45,7 +45,8 @@ def tar_submit_guarded(*, user: User, data: services.TarInput, **kwargs: Any) ->
     try:
         return services.tar_submit(user=user, data=data, member=member, **kwargs)
     except DomainError as exc:
-        if "member" in exc.fields:
+        # A warning (member not eligible) is only ever about a member the office cares for.
+        if exc.code == ErrorCode.INVALID and "member" in exc.fields:
             exc.fields["member"] = [MEMBER_NOT_AVAILABLE]
         raise
 

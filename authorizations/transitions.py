@@ -15,12 +15,16 @@ from authorizations.models import (
     ReasonCode,
     Recommendation,
     RequestType,
+    ServiceLine,
     Tar,
     TarStatus,
     Urgency,
 )
 from authorizations.workflow import SAME, SYSTEM, Machine, Transition, transition
 from authorizations.workflow.machine import TAR_LOCK_RELATED
+from criteria.coverage import CoverageStatus, MemberFacts, coverage_requirement
+from criteria.engine import CriteriaError
+from criteria.models import BenefitExclusion
 from tar_portal.errors import DomainError, ErrorCode
 
 
@@ -123,6 +127,155 @@ def lines_meet_criteria(tar: Tar) -> list[int]:
         for line in tar.lines.all()
         if line.recommendation != Recommendation.MEETS_CRITERIA
     ]
+
+
+# PRODUCT §2: the non-medical grounds a nurse may close (or deny) on, each only when the record
+# supports it; anything else is a physician's decision (002: only a physician denies for
+# medical necessity, and a label is not a reason).
+RECORD_GROUNDS = (
+    ReasonCode.NOT_ELIGIBLE,
+    ReasonCode.NOT_A_BENEFIT,
+    ReasonCode.DUPLICATE,
+    ReasonCode.NO_AUTHORIZATION_REQUIRED,
+    ReasonCode.REQUIREMENTS_NOT_MET,
+)
+# The intake flags a `requirements_not_met` closure rests on (000 VI.B-C; services.submission).
+REQUIREMENT_FLAGS = frozenset({"referral", "servicing_provider"})
+# What a request may duplicate: one still open or decided (a closed or withdrawn one is gone).
+_DUPLICABLE = (*OPEN_STATUSES, TarStatus.APPROVED, TarStatus.MODIFIED, TarStatus.DENIED)
+
+
+def _overlaps(a: ServiceLine, b: ServiceLine) -> bool:
+    return a.service_date_from <= b.service_date_to and b.service_date_from <= a.service_date_to
+
+
+def duplicate_candidates(tar: Tar) -> list[Tar]:
+    """The member's other open or decided requests that ask for every line of this one again
+    (same code, overlapping dates): what a `duplicate` closure may name."""
+    lines = list(tar.lines.all())
+    if not lines:
+        return []
+    others = (
+        Tar.objects.filter(
+            member_id=tar.member_id,
+            status__in=_DUPLICABLE,
+            lines__code__in={line.code for line in lines},
+        )
+        .exclude(pk=tar.pk)
+        .distinct()
+        .prefetch_related("lines")
+        .order_by("received_at", "pk")
+    )
+    return [
+        other
+        for other in others
+        if all(
+            any(o.code == line.code and _overlaps(o, line) for o in other.lines.all())
+            for line in lines
+        )
+    ]
+
+
+def non_medical_ground_problem(tar: Tar, reason_code: str, duplicate_of: Tar | None) -> str:
+    """'' when the record supports closing the whole request on `reason_code`, otherwise why
+    it does not (PRODUCT §2). Every line must be covered: a closure closes every line."""
+    lines = list(tar.lines.all())
+    if reason_code == ReasonCode.NOT_ELIGIBLE:
+        # The member's eligibility spans on each line's date of service.
+        covered = [line for line in lines if tar.member.is_eligible_on(line.service_date_from)]
+        if covered:
+            return (
+                "The member is eligible on "
+                f"{covered[0].service_date_from:%Y-%m-%d}, the date of service of line "
+                f"{covered[0].line_number}."
+            )
+    elif reason_code == ReasonCode.NOT_A_BENEFIT:
+        # The plan's benefit table (criteria.BenefitExclusion) on each date of service.
+        exclusions = list(BenefitExclusion.objects.filter(code__in={x.code for x in lines}))
+        for line in lines:
+            if not any(
+                e.code == line.code and e.covers(line.service_date_from) for e in exclusions
+            ):
+                return (
+                    f"The plan's benefit table does not exclude {line.code} on "
+                    f"{line.service_date_from:%Y-%m-%d} (line {line.line_number})."
+                )
+    elif reason_code == ReasonCode.DUPLICATE:
+        if duplicate_of is None:
+            return "Name the open or decided request this one duplicates."
+        if duplicate_of not in duplicate_candidates(tar):
+            return (
+                f"{duplicate_of.number} is not an open or decided request of this member for "
+                "the same services on overlapping dates."
+            )
+    elif reason_code == ReasonCode.REQUIREMENTS_NOT_MET:
+        # As received: no valid RAF, or a servicing provider not credentialed (000 VI.B-C).
+        if not any(flag.get("field") in REQUIREMENT_FLAGS for flag in tar.intake_flags or []):
+            return "The request was received with a valid RAF and a credentialed specialist."
+    elif reason_code == ReasonCode.NO_AUTHORIZATION_REQUIRED:
+        # The coverage lookup (PRODUCT §5) on each date of service.
+        member = tar.member
+        for line in lines:
+            facts = MemberFacts(
+                eligible_on_date=member.is_eligible_on(line.service_date_from),
+                hospice=member.hospice,
+                terminal_condition=member.terminal_condition,
+                cancer=member.cancer_diagnosis,
+            )
+            try:
+                coverage = coverage_requirement(
+                    code=line.code,
+                    service_date=line.service_date_from,
+                    member=facts,
+                    chosen_set=line.criteria_set_choice or None,
+                )
+            except CriteriaError:
+                coverage = None
+            if coverage is None or coverage.status != CoverageStatus.NOT_REQUIRED:
+                return (
+                    f"The coverage lookup says {line.code} needs authorization on "
+                    f"{line.service_date_from:%Y-%m-%d} (line {line.line_number})."
+                )
+    return ""
+
+
+def check_non_medical_ground(
+    *, tar: Tar, user: User | None, reason_code: str, duplicate_of: Tar | None = None
+) -> None:
+    """403 `physician_decision_required` when a nurse closes or denies on a non-medical ground
+    the record does not support (PRODUCT §2). A physician may decide on any ground."""
+    if user is not None and user.role == Role.PHYSICIAN:
+        return
+    if reason_code not in RECORD_GROUNDS or tar.status not in DECIDABLE:
+        # A request that cannot be decided any more is answered by the state check (409).
+        return
+    problem = non_medical_ground_problem(tar, reason_code, duplicate_of)
+    if problem:
+        raise DomainError(
+            ErrorCode.PHYSICIAN_DECISION_REQUIRED,
+            f"The record does not support closing this request as "
+            f"{ReasonCode(reason_code).label.lower()}: {problem} A physician must decide it.",
+            fields={"reason_code": [problem]},
+        )
+
+
+def supported_grounds(tar: Tar) -> list[str]:
+    """The non-medical grounds the record supports now (what the nurse's close form offers)."""
+    grounds: list[str] = []
+    for code in RECORD_GROUNDS:
+        if code == ReasonCode.DUPLICATE:
+            supported = bool(duplicate_candidates(tar))
+        else:
+            supported = not non_medical_ground_problem(tar, code, None)
+        if supported:
+            grounds.append(code)
+    return grounds
+
+
+def _may_close(tar: Tar, user: User) -> bool:
+    if not (_nurse_holds_claim(tar, user) and _may_decide(tar, user)):
+        return False
+    return user.role != Role.NURSE or bool(supported_grounds(tar))
 
 
 def _may_decide(tar: Tar, user: User) -> bool:
@@ -266,7 +419,7 @@ TAR = Machine(
             HistoryAction.DECIDED,
             EventKind.TAR_DECIDED,
             "Close",
-            offered=lambda tar, user: _nurse_holds_claim(tar, user) and _may_decide(tar, user),
+            offered=_may_close,
         ),
         transition(
             Action.WITHDRAW,

@@ -126,6 +126,14 @@ REASONS: dict[str, dict[str, str]] = {
         "en": "This service does not need approval before it is given.",
         "es": "Este servicio no necesita aprobación antes de darse.",
     },
+    "requirements_not_met": {
+        "en": "The plan covers this service from a pain management specialist only with a "
+        "referral (RAF) from the member's primary care provider, given by a specialist the "
+        "plan has credentialed; the request did not meet that requirement.",
+        "es": "El plan cubre este servicio de un especialista en manejo del dolor solo con una "
+        "remisión (RAF) del proveedor de atención primaria del miembro, dado por un "
+        "especialista acreditado por el plan; la solicitud no cumplió ese requisito.",
+    },
 }
 
 # Extension reasons (authorizations.models.ExtensionReason).

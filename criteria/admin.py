@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from criteria.models import CriteriaSet, CriteriaSetSetting, PaListChange, PaListEntry
+from criteria.models import (
+    BenefitExclusion,
+    CriteriaSet,
+    CriteriaSetSetting,
+    PaListChange,
+    PaListEntry,
+)
 from criteria.pa_list import pa_list_entry_delete, pa_list_entry_save
 
 
@@ -130,4 +136,16 @@ class PaListChangeAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BenefitExclusion)
+class BenefitExclusionAdmin(admin.ModelAdmin):
+    """The benefit table a nurse's `not_a_benefit` closure is checked against (PRODUCT §2)."""
+
+    list_display = ["code", "start_date", "end_date", "reason", "source"]
+    search_fields = ["code", "reason"]
+
+    def has_delete_permission(self, request, obj=None):
+        # End a row instead: a closure made under it must stay explained.
         return False

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -158,3 +160,26 @@ class PaListChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.changed_at:%Y-%m-%d %H:%M} {self.action} entry {self.entry_id_at_change}"
+
+
+class BenefitExclusion(models.Model):
+    """A service the plan's Medi-Cal contract does not cover (the benefit table, PRODUCT §2):
+    a nurse may close a request `not_a_benefit` only when a row here covers every line's code
+    on its date of service; anything else goes to a physician. Edited by the UM manager in the
+    admin; a row is ended (``end_date``), not deleted, so old closures stay explained."""
+
+    code = models.CharField(max_length=5, help_text="CPT or HCPCS code.")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Empty: open-ended.")
+    reason = models.CharField(max_length=200, help_text="Why it is not a benefit, in plain words.")
+    source = models.CharField(max_length=200, help_text="The contract or rule that excludes it.")
+
+    class Meta:
+        ordering = ["code", "-start_date"]
+        indexes = [models.Index(fields=["code"], name="benefit_exclusion_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} excluded from {self.start_date}"
+
+    def covers(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)

@@ -6,8 +6,13 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from authorizations.workflow import outbox
-        from notifications.policy import POLICY
+        from notifications.grievance_letters import grievance_letters_for_event
+        from notifications.policy import GRIEVANCE_LETTER_EVENTS, POLICY
         from notifications.services import notices_for_event, notices_for_events
 
         # The notices owed by workflow events (notifications.policy), after commit.
         outbox.register("notices", notices_for_event, kinds=POLICY, handle_batch=notices_for_events)
+        # Grievance letters (notifications.grievance_letters; H&S 1368(a)(4)-(5)).
+        outbox.register(
+            "grievance_letters", grievance_letters_for_event, kinds=GRIEVANCE_LETTER_EVENTS
+        )

@@ -281,3 +281,45 @@ class CriteriaCopyRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Criteria copy for TAR {self.tar_id} ({self.requested_for})"
+
+
+class GrievanceLetterKind(models.TextChoices):
+    # H&S 1368(a)(4); 28 CCR 1300.68(d)(1): written acknowledgement within 5 calendar days.
+    ACKNOWLEDGEMENT = "grievance_ack", "Grievance acknowledgement"
+    # H&S 1368(a)(5); 42 CFR 438.408(d)(1): written resolution.
+    RESOLUTION = "grievance_resolution", "Grievance resolution"
+
+
+class GrievanceLetter(models.Model):
+    """A grievance letter to the member, rendered once from its event (immutable, with its
+    hash), in the member's written language and format (002 "No Cost Linguistic Services":
+    grievance acknowledgement and resolution letters are translated)."""
+
+    grievance = models.ForeignKey(
+        "grievances.Grievance", on_delete=models.PROTECT, related_name="letters"
+    )
+    kind = models.CharField(max_length=30, choices=GrievanceLetterKind.choices)
+    language = models.CharField(max_length=5)
+    large_print = models.BooleanField(default=False)
+    letter_date = models.DateField()
+    due_at = models.DateTimeField(help_text="When the law wants it sent by.")
+    file = models.FileField(storage=private_storage, upload_to="grievance-letters/%Y/%m/")
+    size = models.PositiveIntegerField()
+    page_count = models.PositiveSmallIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grievance", "kind"], name="grievance_letter_once_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for grievance {self.grievance_id}"
+
+    @property
+    def sent_on_time(self) -> bool:
+        return self.created_at <= self.due_at

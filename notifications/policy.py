@@ -25,9 +25,14 @@ _DECISION_KINDS = {
     TarStatus.MODIFIED: NoticeKind.MODIFICATION,
     TarStatus.DENIED: NoticeKind.DENIAL,
 }
-# A closure because the member is not eligible or the service is not a benefit is still an
-# adverse benefit determination (42 CFR 438.400(b)): the member gets a denial notice.
-ADVERSE_CLOSURES = (ReasonCode.NOT_ELIGIBLE, ReasonCode.NOT_A_BENEFIT)
+# A closure because the member is not eligible, the service is not a benefit, or the request
+# came without the RAF or credentialed specialist it needs (000 VI.B-C) is still an adverse
+# benefit determination (42 CFR 438.400(b)(1)): the member gets a denial notice.
+ADVERSE_CLOSURES = (
+    ReasonCode.NOT_ELIGIBLE,
+    ReasonCode.NOT_A_BENEFIT,
+    ReasonCode.REQUIREMENTS_NOT_MET,
+)
 _BOTH = (Audience.PROVIDER, Audience.MEMBER)
 
 
@@ -193,6 +198,14 @@ POLICY: dict[str, Callable[[DomainEvent], list[Owed]]] = {
     EventKind.TAR_SERVICES_REDUCED: _services_reduced,
     EventKind.APPEAL_DOWNGRADED: _appeal_downgraded,
 }
+
+
+# Grievance events that owe the member a letter (notifications.grievance_letters): the
+# acknowledgement within 5 calendar days (H&S 1368(a)(4); 28 CCR 1300.68(d)(1)) and the
+# resolution within 30 calendar days, 72 hours when expedited (H&S 1368(a)(5), 1368.01(b)).
+# Their due times are on the grievance (grievances.clocks); a grievance has no request, so
+# these are not request notices.
+GRIEVANCE_LETTER_EVENTS = (EventKind.GRIEVANCE_ACKNOWLEDGED, EventKind.GRIEVANCE_RESOLVED)
 
 
 def notices_owed(event: DomainEvent) -> list[Owed]:

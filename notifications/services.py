@@ -123,6 +123,9 @@ def notices_for_event(event: DomainEvent) -> list[Notice]:
     if not owed_specs:
         return []
     tar = event.tar
+    if tar is None:
+        # Only an event about a request owes request notices (notifications.policy).
+        raise ValueError(f"event {event.pk} ({event.kind}) owes notices but has no request")
     before = set(tar.notices.values_list("pk", flat=True))
     owed = [
         _owe(

@@ -150,8 +150,10 @@ class LineCoverage:
 
     @property
     def blocks(self) -> bool:
-        """No TAR is needed (or none can pay): submitting would only be closed."""
-        return self.coverage is not None and self.coverage.status != CoverageStatus.REQUIRED
+        """No TAR is needed: there is nothing to submit. A member not eligible on the date
+        does not block: the plan receives the request and closes it with its notice, and the
+        confirm step warns first (PRODUCT §4 "received, not refused")."""
+        return self.coverage is not None and self.coverage.status == CoverageStatus.NOT_REQUIRED
 
 
 def member_facts(member: Member, day: date) -> MemberFacts:

@@ -489,6 +489,24 @@ class CloseForm(forms.Form):
         widget=TEXTAREA,
         help_text="It goes into the notice.",
     )
+    duplicate_of = forms.ChoiceField(
+        label="Duplicates request",
+        required=False,
+        choices=[],
+        help_text="For a duplicate: the open or decided request it repeats.",
+    )
+
+    def __init__(self, *args, grounds=None, duplicates=(), **kwargs) -> None:
+        """PRODUCT §2: only the grounds the record supports are offered (`grounds`), and a
+        duplicate names one of the member's matching requests (`duplicates`)."""
+        super().__init__(*args, **kwargs)
+        if grounds is not None:
+            self.fields["reason_code"].choices = [
+                (code.value, code.label) for code in NON_MEDICAL_REASONS if code in grounds
+            ]
+        self.fields["duplicate_of"].choices = [("", "—")] + [
+            (tar.number, f"{tar.number} ({tar.get_status_display()})") for tar in duplicates
+        ]
 
 
 # --- physician -----------------------------------------------------------------------------

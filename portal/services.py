@@ -99,9 +99,17 @@ class SubmitResult:
     attachment_errors: dict[str, str] = field(default_factory=dict)
 
 
-def draft_submit(*, draft: TarDraft, user: User, data: tar_services.TarInput) -> SubmitResult:
+def draft_submit(
+    *,
+    draft: TarDraft,
+    user: User,
+    data: tar_services.TarInput,
+    acknowledge_warnings: bool = False,
+) -> SubmitResult:
     """Submit through the portal channel. The draft's id is the idempotency key, so a double
-    click or a retried post returns the first TAR instead of a second one."""
+    click or a retried post returns the first TAR instead of a second one. A request with
+    warnings (member not eligible, no valid RAF, specialist not credentialed) is submitted
+    only once the provider confirmed them (`acknowledge_warnings`; PRODUCT §4)."""
     if draft.user_id != user.pk:
         raise DomainError(ErrorCode.NOT_FOUND, "Not found.")
     tar, created = tar_submit_guarded(
@@ -109,6 +117,7 @@ def draft_submit(*, draft: TarDraft, user: User, data: tar_services.TarInput) ->
         data=data,
         idempotency_key=f"portal-draft-{draft.pk}",
         default_channel=Channel.PORTAL,
+        acknowledge_warnings=acknowledge_warnings,
     )
     result = SubmitResult(tar=tar, created=created)
     documents = list(draft.documents.all()) if created else []

@@ -3,6 +3,7 @@ from django.urls import include, path
 from portal.views import (
     accounts,
     common,
+    grievances,
     imr,
     intake,
     member,
@@ -20,6 +21,25 @@ app_name = "portal"
 
 urlpatterns = [
     path("", common.home, name="home"),
+    # grievances (member, member services, grievance coordinator)
+    path("grievances/", grievances.grievance_list, name="grievances"),
+    path("grievances/new", grievances.grievance_new, name="grievance-new"),
+    path("grievances/<int:grievance_id>/", grievances.grievance_detail, name="grievance"),
+    path(
+        "grievances/<int:grievance_id>/acknowledge",
+        grievances.grievance_acknowledge,
+        name="grievance-acknowledge",
+    ),
+    path(
+        "grievances/<int:grievance_id>/resolve",
+        grievances.grievance_resolve,
+        name="grievance-resolve",
+    ),
+    path(
+        "grievances/<int:grievance_id>/withdraw",
+        grievances.grievance_withdraw,
+        name="grievance-withdraw",
+    ),
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/verify/", accounts.otp_verify_view, name="otp-verify"),

@@ -13,6 +13,7 @@ from authorizations.concurrent_api import TarOralNoticeApi, TarReduceServicesApi
 from authorizations.coverage_api import CoverageRequirementsApi, CriteriaEvaluateApi
 from authorizations.member_api import MemberDetailApi, MemberListApi
 from criteria.api import CriteriaSetListApi, QuestionnaireApi
+from grievances import api as grievances
 from notifications import api as letters
 
 _docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
@@ -55,6 +56,28 @@ urlpatterns = [
         "attachments/<int:attachment_id>/download",
         tars.AttachmentDownloadApi.as_view(),
         name="api-attachment-download",
+    ),
+    # Grievances (42 CFR 438.402; H&S 1368)
+    path("grievances/", grievances.GrievanceListCreateApi.as_view(), name="api-grievances"),
+    path(
+        "grievances/<int:grievance_id>/",
+        grievances.GrievanceDetailApi.as_view(),
+        name="api-grievance",
+    ),
+    path(
+        "grievances/<int:grievance_id>/acknowledge",
+        grievances.GrievanceAcknowledgeApi.as_view(),
+        name="api-grievance-acknowledge",
+    ),
+    path(
+        "grievances/<int:grievance_id>/resolve",
+        grievances.GrievanceResolveApi.as_view(),
+        name="api-grievance-resolve",
+    ),
+    path(
+        "grievances/<int:grievance_id>/withdraw",
+        grievances.GrievanceWithdrawApi.as_view(),
+        name="api-grievance-withdraw",
     ),
     path("clock/preview", ClockPreviewApi.as_view(), name="api-clock-preview"),
     path(

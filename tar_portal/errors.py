@@ -19,6 +19,9 @@ from rest_framework.views import exception_handler
 class ErrorCode(StrEnum):
     # 400: the request itself is wrong
     INVALID = "invalid"
+    # 400: the request can be received but has warnings the sender has not yet confirmed
+    # (the portal's confirm step; PRODUCT §4 "received, not refused")
+    WARNINGS_TO_CONFIRM = "warnings_to_confirm"
     # 401: no or bad credentials
     NOT_AUTHENTICATED = "not_authenticated"
     # 403: the caller may not do this at all
@@ -27,6 +30,9 @@ class ErrorCode(StrEnum):
     CONFLICT_OF_INTEREST = "conflict_of_interest"
     # 403: only a physician may deny or modify for medical necessity (002; SB 1120)
     PHYSICIAN_REQUIRED = "physician_required"
+    # 403: a non-medical closure the record does not support; a physician must decide
+    # (PRODUCT §2: not eligible, not a benefit, duplicate, no TAR needed only on the record)
+    PHYSICIAN_DECISION_REQUIRED = "physician_decision_required"
     # 404: does not exist, or the caller may not know it exists
     NOT_FOUND = "not_found"
     # 409: the transition is not possible from the current state
@@ -45,10 +51,12 @@ class ErrorCode(StrEnum):
 
 _STATUS = {
     ErrorCode.INVALID: status.HTTP_400_BAD_REQUEST,
+    ErrorCode.WARNINGS_TO_CONFIRM: status.HTTP_400_BAD_REQUEST,
     ErrorCode.NOT_AUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
     ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
     ErrorCode.CONFLICT_OF_INTEREST: status.HTTP_403_FORBIDDEN,
     ErrorCode.PHYSICIAN_REQUIRED: status.HTTP_403_FORBIDDEN,
+    ErrorCode.PHYSICIAN_DECISION_REQUIRED: status.HTTP_403_FORBIDDEN,
     ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
     ErrorCode.INVALID_TRANSITION: status.HTTP_409_CONFLICT,
     ErrorCode.CLAIMED_BY_OTHER: status.HTTP_409_CONFLICT,

@@ -19,6 +19,7 @@ from authorizations.transitions import (
     TAR,
     Action,
     check_conflict_of_interest,
+    check_non_medical_ground,
     lines_meet_criteria,
 )
 from authorizations.workflow import check_role, perform
@@ -35,11 +36,23 @@ class LineDecision:
     approved_date_to: date | None = None
 
 
-def authorize_decision(*, tar: Tar, user: User | None, outcome: str, reason_code: str) -> None:
+def authorize_decision(
+    *,
+    tar: Tar,
+    user: User | None,
+    outcome: str,
+    reason_code: str,
+    duplicate_of: Tar | None = None,
+) -> None:
     if user is not None:
         check_conflict_of_interest(tar=tar, user=user)
         if user.role == Role.PHYSICIAN:
             return
+    if outcome != TarStatus.APPROVED:
+        # PRODUCT §2: a nurse's non-medical closure or denial must be supported by the record.
+        check_non_medical_ground(
+            tar=tar, user=user, reason_code=reason_code, duplicate_of=duplicate_of
+        )
     # 002: only the CMO or a physician designee denies or modifies for medical necessity.
     if (
         outcome in (TarStatus.DENIED, TarStatus.MODIFIED)
@@ -73,9 +86,11 @@ def tar_decide(
     line_decisions: list[LineDecision] | None = None,
     now: datetime | None = None,
     automated: bool = False,
+    duplicate_of: str = "",
 ) -> Tar:
     """Approve, modify, deny or close (non-medical). The provider and member notice clocks
-    start at the decision (PRODUCT §4)."""
+    start at the decision (PRODUCT §4). `duplicate_of` is the number of the request a
+    `duplicate` closure names."""
     now = now or timezone.now()
     action = DECISION_ACTIONS.get(outcome)
     if action is None:
@@ -84,9 +99,19 @@ def tar_decide(
         raise invalid("Unknown outcome.", outcome="Use approved, modified, denied or closed.")
     rationale = (rationale or "").strip()
     line_decisions = line_decisions or []
+    duplicated: Tar | None = None
 
     def authorize(tar: Tar) -> None:
-        authorize_decision(tar=tar, user=user, outcome=outcome, reason_code=reason_code)
+        nonlocal duplicated
+        # After the role check (403 before 400), under the request's lock.
+        duplicated = _duplicated_request(duplicate_of, reason_code)
+        authorize_decision(
+            tar=tar,
+            user=user,
+            outcome=outcome,
+            reason_code=reason_code,
+            duplicate_of=duplicated,
+        )
 
     def apply(tar: Tar) -> dict[str, Any]:
         resolved_refs = _validate_decision(
@@ -127,6 +152,7 @@ def tar_decide(
             decided_by=None if automated else user,
             automated=automated,
             decided_at=now,
+            duplicate_of=duplicated,
         )
         # What the notices owe, as of this decision (the event's payload).
         return {
@@ -148,11 +174,28 @@ def tar_decide(
             "reason_code": reason_code,
             "criteria_refs": list(criteria_refs or []),
             "automated": automated,
+            **({"duplicate_of": duplicate_of.strip().upper()} if duplicate_of else {}),
         },
         authorize=authorize,
         apply=apply,
         now=now,
     )
+
+
+def _duplicated_request(number: str, reason_code: str) -> Tar | None:
+    """The request a `duplicate` closure names, by its number (400 when there is none)."""
+    number = (number or "").strip().upper()
+    if not number:
+        return None
+    if reason_code != ReasonCode.DUPLICATE:
+        raise invalid(
+            "Only a duplicate closure names another request.",
+            duplicate_of="Leave empty unless the reason is duplicate.",
+        )
+    tar = Tar.objects.filter(number=number).first()
+    if tar is None:
+        raise invalid("No such request.", duplicate_of=f"No request {number}.")
+    return tar
 
 
 def _iso(at: datetime | None) -> str | None:

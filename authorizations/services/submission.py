@@ -254,11 +254,18 @@ def tar_submit(
     default_channel: str = Channel.API,
     now: datetime | None = None,
     member: Member | None = None,
+    acknowledge_warnings: bool = True,
 ) -> tuple[Tar, bool]:
     """Validate and store a TAR. Returns (tar, created); with an Idempotency-Key a retried
     submission returns the first TAR instead of creating a second. `member`: the member the
     caller already read for `data.member` (with pcp and eligibility spans), so it is not read
-    twice. A new TAR comes back with its lines in hand (`tar.lines.all()` needs no query)."""
+    twice. A new TAR comes back with its lines in hand (`tar.lines.all()` needs no query).
+
+    PRODUCT §4 "received, not refused": a request for a member not eligible on the date of
+    service, without a valid RAF, or with a servicing provider not credentialed is received
+    (receipt, clock, queue) with those facts in `intake_flags`. With
+    `acknowledge_warnings=False` (the portal's confirm step) such a request is not stored yet:
+    400 `warnings_to_confirm` with the warnings as fields."""
     check_role(TAR, TAR[Action.SUBMIT], user)
     if idempotency_key:
         existing = Tar.objects.filter(submitted_by=user, idempotency_key=idempotency_key).first()
@@ -272,6 +279,7 @@ def tar_submit(
             now=now,
             default_channel=default_channel,
             member=member,
+            acknowledge_warnings=acknowledge_warnings,
         )
     except IntegrityError:
         # Two retries raced: the unique (submitted_by, idempotency_key) let one through.
@@ -336,6 +344,7 @@ def _tar_create(
     now: datetime | None,
     default_channel: str,
     member: Member | None = None,
+    acknowledge_warnings: bool = True,
 ) -> Tar:
     now = now or timezone.now()
     validated: list[list[dict[str, Any]]] = []
@@ -348,6 +357,7 @@ def _tar_create(
             now=now,
             default_channel=default_channel,
             member=member,
+            acknowledge_warnings=acknowledge_warnings,
         )
         validated.append(lines)
         return tar
@@ -364,6 +374,7 @@ def _tar_create(
             "decision_due_at": tar.decision_due_at.isoformat(),
             "decision_due_rule": tar.decision_due_rule,
             "late_submission": tar.late_submission,
+            "intake_flags": tar.intake_flags,
         },
         now=now,
     )
@@ -377,10 +388,13 @@ def _tar_build(
     now: datetime,
     default_channel: str,
     member: Member | None = None,
+    acknowledge_warnings: bool = True,
 ) -> tuple[Tar, list[dict[str, Any]]]:
     """Validate what was sent (400 with every field at fault) and build the unsaved request
-    with its clocks."""
+    with its clocks. What cannot be attributed to a member and a provider is refused; what
+    is wrong with an attributable request is a warning, kept on it (PRODUCT §4)."""
     errors: dict[str, list[str]] = {}
+    warnings: dict[str, list[str]] = {}
     channel, received_at = _resolve_channel_and_receipt(
         user=user, data=data, default_channel=default_channel, now=now, errors=errors
     )
@@ -433,7 +447,7 @@ def _tar_build(
         for index, line in enumerate(lines):
             day = line["service_date_from"]
             if not member.is_eligible_on(day):
-                errors.setdefault("member", []).append(
+                warnings.setdefault("member", []).append(
                     f"The member is not eligible for Medi-Cal on {day:%Y-%m-%d} (line {index + 1})."
                 )
                 break
@@ -444,11 +458,18 @@ def _tar_build(
             servicing=servicing,
             referral_id=data.referral,
             lines=lines,
-            errors=errors,
+            errors=warnings,  # received and flagged, not refused (PRODUCT §4; 002 timeliness)
         )
     if errors:
         raise DomainError(ErrorCode.INVALID, "The request is not valid; see fields.", fields=errors)
     assert member is not None and servicing is not None and requesting is not None
+    if warnings and not acknowledge_warnings:
+        raise DomainError(
+            ErrorCode.WARNINGS_TO_CONFIRM,
+            "The plan will receive this request, but it is likely to be closed without "
+            "approval: see the warnings. Confirm to submit it anyway.",
+            fields=warnings,
+        )
 
     calendar = plan_calendar()
     deadline = clocks.decision_deadline(
@@ -504,6 +525,11 @@ def _tar_build(
         decision_due_rule=deadline.rule,
         provider_notice_due_at=provider_notice.due_at if provider_notice else None,
         provider_notice_rule=provider_notice.rule if provider_notice else "",
+        intake_flags=[
+            {"field": name, "message": message}
+            for name, messages in warnings.items()
+            for message in messages
+        ],
     )
     # Field validation only: the unique number and idempotency key and the urgent-reason check
     # are the database's constraints, which refuse the INSERT anyway; validating them here

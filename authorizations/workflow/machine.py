@@ -92,6 +92,9 @@ class Machine:
     guards: tuple[Callable[[Record, Transition, User | None], None], ...] = ()
     # Where the status goes when it depends on the record (a pend returns to where it was).
     resolve_target: Callable[[Record, Transition], str] | None = None
+    # Who may see a record that does not belong to a request (a grievance): the machine's
+    # own scope rule; a record of a request is seen by whoever sees the request.
+    visible_to: Callable[[Record, User], bool] | None = None
     _by_action: Mapping[str, Transition] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,8 +110,15 @@ class Machine:
     def actions(self) -> Iterable[str]:
         return self._by_action.keys()
 
-    def tar_of(self, record: Record) -> Tar:
+    def tar_of(self, record: Record) -> Tar | None:
+        """The request the record belongs to (None: a grievance about no request)."""
         return record if isinstance(record, Tar) else record.tar
+
+    def sees(self, record: Record, user: User) -> bool:
+        if self.visible_to is not None:
+            return self.visible_to(record, user)
+        tar = self.tar_of(record)
+        return tar is not None and tar_visible_to(tar, user)
 
     def target_for(self, record: Record, transition: Transition) -> str:
         if self.resolve_target is not None:
@@ -199,6 +209,8 @@ def record_change(
     """The history row and the domain event of one change, in the caller's transaction."""
     tar = machine.tar_of(record)
     role = user.role if user is not None else SYSTEM
+    # A record about no request (a grievance) is on the member's history.
+    member_id = tar.member_id if tar is not None else record.member_id
     if machine.model is Tar:
         # The request's own statuses are the history's from/to columns.
         statuses = {"from_status": from_status, "to_status": to_status}
@@ -210,7 +222,7 @@ def record_change(
             subject |= {"from": from_status, "to": to_status}
     HistoryEntry.objects.create(
         tar=tar,
-        member_id=tar.member_id,
+        member_id=member_id,
         actor=user,
         actor_role=role,
         action=transition.history,
@@ -261,7 +273,8 @@ def perform(
     check_role(machine, transition, user)
     with transaction.atomic():
         record = lock(machine, record_id)
-        check_scope(machine.tar_of(record), user)
+        if user is not None and not machine.sees(record, user):
+            raise _not_found()
         if authorize is not None:
             authorize(record)
         _check_state(machine, transition, record, user)
@@ -361,16 +374,14 @@ def _offered(machine: Machine, transition: Transition, record: Record, user: Use
 
 def is_available(machine: Machine, record: Record, user: User, action: str) -> bool:
     """Whether this one action is on offer (a page's single button: no other checks run)."""
-    return tar_visible_to(machine.tar_of(record), user) and _offered(
-        machine, machine[action], record, user
-    )
+    return machine.sees(record, user) and _offered(machine, machine[action], record, user)
 
 
 def available_actions(machine: Machine, record: Record, user: User) -> list[str]:
     """The actions this user may take on this record now, in the machine's order: the same
     role, scope, guards and state checks as `perform`, plus each transition's `offered`
     authority. Reads only the record (and what `offered` reads)."""
-    if not tar_visible_to(machine.tar_of(record), user):
+    if not machine.sees(record, user):
         return []
     return [t.action for t in machine.transitions if _offered(machine, t, record, user)]
 

@@ -207,6 +207,7 @@ def portal_nav(context) -> dict[str, Any]:
             links = [
                 ("portal:member-home", _("My requests")),
                 ("portal:member-appeals", _("My appeals")),
+                ("portal:grievances", _("My grievances")),
             ]
         elif user.role == Role.INTAKE:
             links = [
@@ -217,7 +218,13 @@ def portal_nav(context) -> dict[str, Any]:
         elif user.role == Role.MEMBER_SERVICES:
             links = [
                 ("portal:member-services-home", _("Find a member")),
+                ("portal:grievances", _("Grievances")),
                 ("portal:imr-list", _("IMR tracking")),
+            ]
+        elif user.role == Role.GRIEVANCE_COORDINATOR:
+            links = [
+                ("portal:grievances", _("Grievance queue")),
+                ("portal:grievance-new", _("Enter a grievance")),
             ]
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     return {

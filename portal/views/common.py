@@ -102,6 +102,7 @@ def home_url_for(user: User) -> str:
         Role.MEMBER: "portal:member-home",
         Role.INTAKE: "portal:intake-home",
         Role.MEMBER_SERVICES: "portal:member-services-home",
+        Role.GRIEVANCE_COORDINATOR: "portal:grievances",
     }
     name = role_home.get(user.role)
     return reverse(name) if name else reverse("portal:home")

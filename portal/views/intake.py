@@ -153,6 +153,13 @@ def new(request: HttpRequest) -> HttpResponse:
                     f"{tar.get_channel_display().lower()}; the decision is due by "
                     f"{pacific(tar.decision_due_at)}.",
                 )
+                if tar.intake_flags:
+                    # Received as it came (PRODUCT §4); the review queue shows it flagged.
+                    messages.warning(
+                        request,
+                        "Flagged for review: "
+                        + " ".join(flag["message"] for flag in tar.intake_flags),
+                    )
                 return redirect("portal:intake-tar", tar_id=tar.pk)
     return render_page(
         request,

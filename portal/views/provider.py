@@ -38,7 +38,7 @@ from portal.views.common import (
     role_required,
     tar_or_404,
 )
-from tar_portal.errors import DomainError
+from tar_portal.errors import DomainError, ErrorCode
 from tar_portal.throttles import MEMBER_LOOKUP_THROTTLES, throttle_check
 
 provider_only = role_required(Role.PROVIDER)
@@ -363,8 +363,19 @@ def draft_submit(request: HttpRequest, draft_id: int) -> HttpResponse:
             status=400,
         )
     try:
-        result = portal_services.draft_submit(draft=draft, user=request.user, data=collected.data)
+        result = portal_services.draft_submit(
+            draft=draft,
+            user=request.user,
+            data=collected.data,
+            acknowledge_warnings=request.POST.get("acknowledge_warnings") == "yes",
+        )
     except DomainError as exc:
+        if exc.code == ErrorCode.WARNINGS_TO_CONFIRM:
+            # The confirm step (PRODUCT §4): the plan will receive it, but say why it is
+            # likely to be closed, and submit only when the provider confirms.
+            context = _review_context(request, draft, collected)
+            context["warnings"] = [m for items in exc.fields.values() for m in items]
+            return render_page(request, "portal/provider/draft_review.html", context)
         context = _review_context(request, draft, collected, error=exc)
         context["service_errors"] = [
             (drafts.step_for_error_field(key), key, message)

@@ -20,7 +20,7 @@ from accounts.models import PLAN_STAFF_ROLES, Role
 from authorizations import clocks, selectors, services
 from authorizations.calendar import plan_calendar
 from authorizations.models import HistoryAction, Tar, TarStatus
-from authorizations.transitions import TAR
+from authorizations.transitions import TAR, duplicate_candidates, supported_grounds
 from authorizations.workflow import available_actions
 from criteria import catalog
 from portal import selectors as portal_selectors
@@ -288,11 +288,16 @@ def _render_review(
                 initial={"new_due_at": policy.latest_due_at} if policy.latest_due_at else None
             ),
             "refer_form": forms.get("refer_form") or ReferForm(),
-            "close_form": forms.get("close_form") or CloseForm(),
+            "close_form": forms.get("close_form") or _close_form(tar),
             "open_form": forms.get("open_form", ""),
         }
     )
     return render_page(request, "portal/review/tar.html", context, status=status)
+
+
+def _close_form(tar: Tar, data=None) -> CloseForm:
+    """The nurse's closure form offers only the grounds the record supports (PRODUCT §2)."""
+    return CloseForm(data, grounds=supported_grounds(tar), duplicates=duplicate_candidates(tar))
 
 
 @staff_only
@@ -457,13 +462,14 @@ def close(request: HttpRequest, tar_id: int) -> HttpResponse:
         request,
         tar_id,
         "close_form",
-        CloseForm(request.POST),
+        _close_form(tar_or_404(request.user, tar_id), request.POST),
         lambda tar, data: services.tar_decide(
             tar_id=tar.pk,
             user=request.user,
             outcome="closed",
             reason_code=data["reason_code"],
             rationale=data["rationale"],
+            duplicate_of=data.get("duplicate_of", ""),
         ),
         "The request was closed.",
         done_with_case=True,

@@ -179,6 +179,9 @@ SPECTACULAR_SETTINGS = {
     # Stable names for choice sets that several fields share (else drf-spectacular names
     # them by hash and warns, which `check --deploy` counts).
     "ENUM_NAME_OVERRIDES": {
+        "GrievanceChannelEnum": "grievances.models.GrievanceChannel",
+        "GrievanceKindEnum": "grievances.models.GrievanceKind",
+        "TarChannelEnum": "authorizations.models.Channel",
         "TarStatusEnum": "authorizations.models.TarStatus",
         "AudienceEnum": "notifications.models.Audience",
         "AppealOutcomeEnum": "appeals.models.AppealOutcome",
@@ -247,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "appeal-deadline-sweep": {
         "task": "appeals.tasks.appeal_deadline_sweep",
+        "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
+    },
+    "grievance-deadline-sweep": {
+        "task": "grievances.tasks.grievance_deadline_sweep",
         "schedule": timedelta(seconds=DEADLINE_SWEEP_SECONDS),
     },
     "notices-mark-overdue": {

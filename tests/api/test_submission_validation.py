@@ -81,6 +81,20 @@ def refused(stored):
     return check
 
 
+def _received_flagged(response, field: str, contains: str) -> dict:
+    """PRODUCT §4 "received, not refused": 201, the clock runs, the 201 body's `warnings`
+    says why, and the stored request carries the flag into the review queue."""
+    assert response.status_code == 201, (response.status_code, response.content[:500])
+    body = response.json()
+    assert body["status"] == "submitted"
+    assert body["decision_due_at"] and body["received_at"]
+    assert any(w["field"] == field and contains in w["message"] for w in body["warnings"]), body[
+        "warnings"
+    ]
+    assert Tar.objects.get(pk=body["id"]).intake_flags == body["warnings"]
+    return body
+
+
 def _post(api, persona: str, body: dict, **extra):
     return api(persona).post(URL, body, format="json", **extra)
 
@@ -110,14 +124,14 @@ def test_unknown_member_cin_is_refused(api, tar_payload, refused):
     assert body["fields"]["member"] == [MEMBER_NOT_AVAILABLE]
 
 
-def test_member_not_eligible_on_the_service_date_is_refused(api, world, tar_payload, refused):
+def test_member_not_eligible_on_the_service_date_is_received_flagged(api, world, tar_payload):
     lapsed = factories.MemberFactory(pcp=world.pcp, eligible=False)
     EligibilitySpan.objects.create(
         member=lapsed, start_date=_today() - timedelta(days=400), end_date=_today() - timedelta(30)
     )
     referral = _referral_for(world, lapsed)
     body = tar_payload(member=lapsed.cin, referral=referral.pk)
-    refused(_post(api, "provider", body), "member", MEMBER_NOT_AVAILABLE)
+    _received_flagged(_post(api, "provider", body), "member", "not eligible")
 
 
 def test_post_service_covered_only_by_a_retroactive_span_is_accepted(api, world, tar_payload):
@@ -171,14 +185,14 @@ def test_requesting_provider_of_another_organization_is_refused(api, world, tar_
     refused(_post(api, "provider", body), "requesting_provider", "your own organization")
 
 
-def test_servicing_provider_whose_pain_credential_ended_is_refused(
-    api, world, tar_payload, refused
+def test_servicing_provider_whose_pain_credential_ended_is_received_flagged(
+    api, world, tar_payload
 ):
     """000: only a credentialed Pain Management Specialist acts as one."""
     specialist = world.redwood_specialist
     specialist.pain_specialist_credentialed_to = _today()
     specialist.save()
-    refused(_post(api, "provider", tar_payload()), "servicing_provider", "not credentialed")
+    _received_flagged(_post(api, "provider", tar_payload()), "servicing_provider", "credentialed")
 
 
 # --- lines ---------------------------------------------------------------------------------
@@ -288,16 +302,16 @@ def test_post_service_without_date_of_service_is_refused(api, tar_payload, refus
 # --- referral (RAF) and credentialing (000) ------------------------------------------------
 
 
-def test_pain_procedure_without_referral_is_refused(api, tar_payload, refused):
-    refused(_post(api, "provider", tar_payload(referral=None)), "referral", "RAF")
+def test_pain_procedure_without_referral_is_received_flagged(api, tar_payload):
+    _received_flagged(_post(api, "provider", tar_payload(referral=None)), "referral", "RAF")
 
 
-def test_referral_of_another_member_is_refused(api, world, tar_payload, refused):
+def test_referral_of_another_member_is_received_flagged(api, world, tar_payload):
     body = tar_payload(referral=world.other_referral.pk)
-    refused(_post(api, "provider", body), "referral", "No such referral")
+    _received_flagged(_post(api, "provider", body), "referral", "No such referral")
 
 
-def test_referral_not_from_the_members_pcp_is_refused(api, world, tar_payload, refused):
+def test_referral_not_from_the_members_pcp_is_received_flagged(api, world, tar_payload):
     today = _today()
     other_doctor = factories.ProviderFactory(organization=world.valley, is_pcp=True)
     raf = Referral.objects.create(
@@ -314,16 +328,18 @@ def test_referral_not_from_the_members_pcp_is_refused(api, world, tar_payload, r
         created_by=world.users["pcp"],
     )
     body = tar_payload(referral=raf.pk)
-    refused(_post(api, "provider", body), "referral", "not from the member's assigned PCP")
+    _received_flagged(
+        _post(api, "provider", body), "referral", "not from the member's assigned PCP"
+    )
 
 
-def test_referral_to_another_organization_is_refused(api, world, tar_payload, refused):
+def test_referral_to_another_organization_is_received_flagged(api, world, tar_payload):
     """The RAF is to Redwood; the service would be given at Coastal."""
     body = tar_payload(servicing_provider=world.coastal_specialist.npi)
-    refused(_post(api, "provider", body), "referral", "another organization")
+    _received_flagged(_post(api, "provider", body), "referral", "another organization")
 
 
-def test_expired_referral_is_refused(api, world, tar_payload, refused):
+def test_expired_referral_is_received_flagged(api, world, tar_payload):
     today = _today()
     expired = _referral_for(
         world,
@@ -331,13 +347,17 @@ def test_expired_referral_is_refused(api, world, tar_payload, refused):
         valid_from=today - timedelta(days=200),
         valid_to=today - timedelta(days=1),
     )
-    refused(_post(api, "provider", tar_payload(referral=expired.pk)), "referral", "not valid on")
+    _received_flagged(
+        _post(api, "provider", tar_payload(referral=expired.pk)), "referral", "not valid on"
+    )
 
 
-def test_referral_ending_before_the_service_date_is_refused(api, world, tar_payload, refused):
+def test_referral_ending_before_the_service_date_is_received_flagged(api, world, tar_payload):
     today = _today()
     short = _referral_for(world, world.member, valid_to=today + timedelta(days=5))
-    refused(_post(api, "provider", tar_payload(referral=short.pk)), "referral", "not valid on")
+    _received_flagged(
+        _post(api, "provider", tar_payload(referral=short.pk)), "referral", "not valid on"
+    )
 
 
 # --- receipt time and channel (PRODUCT §3, §8) ---------------------------------------------

@@ -18,6 +18,7 @@ from authorizations.calendar import plan_calendar
 from authorizations.clocks import imr_deadline
 from authorizations.models import Attachment, HistoryEntry, Tar, TarStatus
 from authorizations.wording import format_datetime
+from criteria.models import BenefitExclusion
 from notifications.models import Letter, Notice, NoticeKind
 from tar_portal.errors import DomainError
 from tests.appeals.conftest import (
@@ -73,8 +74,14 @@ def _upload(api, imr_id: int, persona: str = "nurse", content: bytes = PDF, **fi
 
 @pytest.fixture
 def closed_not_a_benefit(submit, api):
-    """A TAR closed by a nurse as not a covered benefit."""
+    """A TAR closed by a nurse as not a covered benefit (the benefit table excludes it)."""
     tar_id = submit("provider")
+    BenefitExclusion.objects.create(
+        code="64483",
+        start_date=date(2020, 1, 1),
+        reason="Excluded by the plan's contract (test).",
+        source="test benefit table",
+    )
     response = api("nurse").post(
         f"/api/v1/tars/{tar_id}/decision",
         {"outcome": "closed", "reason_code": "not_a_benefit", "rationale": "Excluded."},

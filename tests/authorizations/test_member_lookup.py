@@ -204,10 +204,14 @@ def test_submission_errors_do_not_tell_unknown_from_unrelated_members(api, tar_p
     assert stranger.cin not in str(unrelated) and "99999999Z" not in str(unknown)
 
 
-def test_not_eligible_gets_the_same_member_message(api, tar_payload, world):
+def test_not_eligible_member_of_the_office_is_received_with_a_warning(api, tar_payload, world):
+    """Issue 11 row 8 (PRODUCT §4): a request for a member the office cares for is received
+    even when the member is not eligible; the warning tells the office no more than its own
+    eligibility lookup does. Unknown and unrelated members are still refused alike (above)."""
     world.member.eligibility_spans.all().delete()
-    body = _member_errors(api("provider").post("/api/v1/tars/", tar_payload(), format="json"))
-    assert body["fields"]["member"] == [MEMBER_NOT_AVAILABLE]
+    response = api("provider").post("/api/v1/tars/", tar_payload(), format="json")
+    assert response.status_code == 201, response.json()
+    assert [w["field"] for w in response.json()["warnings"]] == ["member"]
 
 
 # --- throttling ----------------------------------------------------------------------------

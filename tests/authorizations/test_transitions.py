@@ -67,6 +67,14 @@ def tar(submit) -> int:
 
 
 @pytest.fixture
+def close_duplicate(submit, tar) -> dict:
+    """A duplicate closure of `tar` that names the earlier request it repeats (PRODUCT §2):
+    the same member, code and dates, submitted again."""
+    again = submit("provider")
+    return {**CLOSE_DUPLICATE, "duplicate_of": Tar.objects.get(pk=again).number}
+
+
+@pytest.fixture
 def tar_not_met(submit) -> int:
     """A TAR whose line does not meet the criteria (no radicular findings): physician only."""
     answers = {**factories.ESI_MEETS, "radicular_findings": False}
@@ -252,8 +260,8 @@ def test_nurse_can_approve_a_line_that_meets_criteria(act, world, tar):
     assert decision.decided_by == world.users["nurse"]
 
 
-def test_nurse_can_close_on_non_medical_grounds(act, world, tar):
-    response = act("nurse", tar, "decision", CLOSE_DUPLICATE)
+def test_nurse_can_close_on_non_medical_grounds(act, world, tar, close_duplicate):
+    response = act("nurse", tar, "decision", close_duplicate)
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "closed"
@@ -264,9 +272,11 @@ def test_nurse_can_close_on_non_medical_grounds(act, world, tar):
     assert decision.decided_by == world.users["nurse"]
 
 
-def test_nurse_can_close_a_tar_that_does_not_meet_criteria(act, tar_not_met):
+def test_nurse_can_close_a_tar_that_does_not_meet_criteria(act, submit, tar_not_met):
     """A closure decides nothing medical, so the criteria result does not matter."""
-    response = act("nurse", tar_not_met, "decision", CLOSE_DUPLICATE)
+    first = Tar.objects.get(pk=submit("provider")).number
+    body = {**CLOSE_DUPLICATE, "duplicate_of": first}
+    response = act("nurse", tar_not_met, "decision", body)
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "closed"
 
@@ -367,10 +377,13 @@ def test_physician_can_modify_for_medical_necessity(act, tar):
         pytest.param("refer", {"note": "For a physician."}, id="refer"),
         pytest.param("request-info", {"message": "Send the MRI."}, id="request-info"),
         pytest.param("decision", APPROVE, id="approve"),
-        pytest.param("decision", CLOSE_DUPLICATE, id="close"),
+        pytest.param("decision", "close", id="close"),
     ],
 )
-def test_claimed_tar_cannot_be_acted_on_by_another_nurse(act, world, tar, action, body):
+def test_claimed_tar_cannot_be_acted_on_by_another_nurse(
+    act, world, tar, action, body, close_duplicate
+):
+    body = close_duplicate if body == "close" else body
     assert act("nurse", tar, "claim").status_code == 200
     _error(act("nurse2", tar, action, body), 409, "claimed_by_other")
     reloaded = Tar.objects.get(pk=tar)

@@ -20,8 +20,19 @@ from tests.factories import ESI_MEETS
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL = ROOT / "authorizations" / "workflow" / "machine.py"
-APPS = ["accounts", "members", "criteria", "authorizations", "appeals", "notifications", "portal"]
-WORKFLOW_MODELS = {"Tar", "Appeal", "PeerToPeer", "ImrCase"}
+APPS = [
+    "accounts",
+    "members",
+    "criteria",
+    "authorizations",
+    "appeals",
+    "grievances",
+    "notifications",
+    "portal",
+    "reports",
+    "fhir",
+]
+WORKFLOW_MODELS = {"Tar", "Appeal", "PeerToPeer", "ImrCase", "Grievance", "IrrCase"}
 WEAK = {**ESI_MEETS, "conservative_care_weeks": 2}
 
 
@@ -161,7 +172,8 @@ def test_the_nurse_is_offered_what_the_nurse_can_do(submit, world):
         Action.APPROVE,
         Action.MODIFY,
         Action.DENY,
-        Action.CLOSE,
+        # No close: an eligible member, a covered code, no earlier request: the record
+        # supports no non-medical ground (PRODUCT §2; issue 11 row 9).
         Action.EXTEND,
     ]
     services.tar_claim(tar_id=tar.pk, user=nurse)

@@ -257,6 +257,9 @@ def test_approval_letters_go_to_provider_and_member(submit, world, run_hooks):
 
 def test_non_medical_closure_as_not_eligible_is_a_denial_without_criteria(submit, world, run_hooks):
     tar_id = submit()
+    # The State ended the member's coverage after the request came in (PRODUCT §2: the
+    # eligibility spans must show no coverage on the date of service).
+    world.member.eligibility_spans.update(end_date=timezone.localdate())
     run_hooks(
         tar_services.tar_decide,
         tar_id=tar_id,
@@ -278,6 +281,7 @@ def test_non_medical_closure_as_not_eligible_is_a_denial_without_criteria(submit
 
 
 def test_duplicate_closure_tells_only_the_provider(submit, world, run_hooks):
+    earlier = Tar.objects.get(pk=submit()).number
     tar_id = submit()
     run_hooks(
         tar_services.tar_decide,
@@ -285,6 +289,7 @@ def test_duplicate_closure_tells_only_the_provider(submit, world, run_hooks):
         user=world.users["nurse"],
         outcome="closed",
         reason_code="duplicate",
+        duplicate_of=earlier,
         rationale="Same injection already requested as another request.",
     )
     assert list(Letter.objects.filter(tar_id=tar_id).values_list("kind", "audience")) == [

@@ -137,16 +137,29 @@ def test_a_whole_submission_through_the_portal(
     assert Tar.objects.count() == 1
 
 
-def test_the_services_refusal_is_shown_on_the_review(client_for, world):
+def test_a_request_without_a_raf_is_confirmed_then_received_flagged(client_for, world):
+    """Issue 11 row 8 (PRODUCT §4 "received, not refused"): the portal warns before
+    submitting; once the provider confirms, the plan receives the request, flagged."""
     client = client_for("provider")
     draft = _start(client)
     _member_step(client, draft, world)
     client.post(f"/provider/drafts/{draft}/request", _request_step(world, referral=""))
     client.post(f"/provider/drafts/{draft}/questions", {})
     response = client.post(f"/provider/drafts/{draft}/submit")
-    assert response.status_code == 400
-    assert b"Pain-management procedures need a referral (RAF)" in response.content
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Before you submit" in page
+    assert "Pain-management procedures need a referral (RAF)" in page
+    assert 'name="acknowledge_warnings" value="yes"' in page
     assert Tar.objects.count() == 0
+    response = client.post(f"/provider/drafts/{draft}/submit", {"acknowledge_warnings": "yes"})
+    tar = Tar.objects.get()
+    assert response["Location"] == f"/provider/tars/{tar.pk}/submitted"
+    assert (tar.status, tar.channel, tar.referral) == ("submitted", "portal", None)
+    assert [flag["field"] for flag in tar.intake_flags] == ["referral"]
+    assert tar.decision_due_at is not None
+    queue = client_for("nurse").get("/review/").content.decode()
+    assert tar.number in queue and "Flagged at receipt" in queue
 
 
 def test_lines_are_added_and_removed(client_for, world):

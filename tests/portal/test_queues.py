@@ -118,6 +118,7 @@ def test_the_review_page_shows_the_extension_cap(client_for, submit):
 
 
 def test_a_nurse_extends_and_closes(client_for, api, submit, world):
+    earlier = Tar.objects.get(pk=submit()).number
     tar_id = submit()
     tar = Tar.objects.get(pk=tar_id)
     client = client_for("nurse")
@@ -136,7 +137,11 @@ def test_a_nurse_extends_and_closes(client_for, api, submit, world):
     assert tar.extension_count == 1
     response = client.post(
         f"/review/tars/{tar_id}/close",
-        {"close-reason_code": "duplicate", "close-rationale": "Same as TAR sent last week."},
+        {
+            "close-reason_code": "duplicate",
+            "close-rationale": "Same as TAR sent last week.",
+            "close-duplicate_of": earlier,
+        },
     )
     assert response.status_code == 302
     tar.refresh_from_db()

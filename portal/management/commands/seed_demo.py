@@ -25,6 +25,7 @@ from authorizations.models import (
     Specialty,
     Tar,
 )
+from authorizations.transitions import duplicate_candidates
 from authorizations.validators import npi_check_digit
 from authorizations.workflow.outbox import events_dispatch
 from criteria.pa_list import pa_list_seed
@@ -54,6 +55,7 @@ ESI_ANSWERS = {
 
 # Plan-staff groups: what each role may see in the admin (view only, except the manager).
 STAFF_GROUP_PERMISSIONS = {
+    "Grievance coordinators": ["view_grievance", "view_grievanceletter", "view_member"],
     "UM nurses": [
         "view_tar",
         "view_serviceline",
@@ -100,6 +102,7 @@ ROLE_GROUP = {
     Role.PHYSICIAN: "Physician reviewers",
     Role.INTAKE: "Intake coordinators",
     Role.MEMBER_SERVICES: "Member services",
+    Role.GRIEVANCE_COORDINATOR: "Grievance coordinators",
 }
 
 
@@ -309,6 +312,8 @@ class Command(BaseCommand):
             ),
             ("member", Role.MEMBER, {"member": members["90000001A"]}),
             ("memberservices", Role.MEMBER_SERVICES, {}),
+            # Works the grievance queue (issue 11 row 10; H&S 1368).
+            ("grievances", Role.GRIEVANCE_COORDINATOR, {}),
             ("manager", Role.MANAGER, {}),
         ]:
             user = User.objects.filter(username=username).first()
@@ -507,6 +512,8 @@ class Command(BaseCommand):
             outcome="closed",
             reason_code="duplicate",
             rationale="The same service is already requested under another TAR.",
+            # PRODUCT §2: a duplicate closure names the request it repeats.
+            duplicate_of=duplicate_candidates(tar)[0].number,
         )
         tar = submit(
             "r-withdrawn", redwood, "90000001A", prov["redwood"], refs["redwood"], hours_ago=10
