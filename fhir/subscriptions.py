@@ -283,7 +283,7 @@ def deliveries_owe(event: DomainEvent) -> int:
     """What an event owes: one Delivery per active subscription of the request's
     organizations. Called once per event by the outbox consumer (fhir.tasks), in the
     outbox's transaction. Returns how many deliveries it wrote."""
-    if event.kind not in NOTIFIED_KINDS:
+    if event.kind not in NOTIFIED_KINDS or event.tar_id is None:
         return 0
     tar = Tar.objects.only(
         "pk", "status", "requesting_organization_id", "servicing_organization_id"
@@ -327,7 +327,10 @@ def notification_bundle(delivery: Delivery, *, now: datetime) -> dict[str, Any]:
     SubscriptionStatus Parameters and whose second is the full PAS response Bundle."""
     subscription = delivery.subscription
     base = settings.PORTAL_BASE_URL.rstrip("/") + "/fhir"
-    tar = Tar.objects.get(pk=delivery.event.tar_id)
+    tar_id = delivery.event.tar_id
+    if tar_id is None:  # only request events are delivered (deliveries_owe)
+        raise ValueError(f"delivery {delivery.pk}: its event names no request")
+    tar = Tar.objects.get(pk=tar_id)
     response = pas_response_bundle(tar, now=now)
     focus_url = f"{base}/Bundle/{response.get('id') or f'notification-{delivery.pk}'}"
     status = {

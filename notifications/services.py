@@ -151,6 +151,7 @@ def notices_for_events(events: list[DomainEvent]) -> None:
     owed = {
         (event.tar_id, spec.event_key, spec.kind, spec.audience): spec
         for event in events
+        if event.tar_id is not None
         for spec in notices_owed(event)
     }
     if not owed:
