@@ -131,7 +131,9 @@ def _provider_lookup(request: Request, cin: str) -> LookupResult | None:
 
 
 def _one_page(rows: list) -> Response:
-    return Response({"count": len(rows), "next": None, "previous": None, "results": rows})
+    return Response(
+        {"count": len(rows), "count_capped": False, "next": None, "previous": None, "results": rows}
+    )
 
 
 class MemberListApi(APIView):

@@ -125,6 +125,7 @@ def test_unknown_cin_and_wrong_birth_date_answer_alike(api, stranger):
         == wrong_dob.json()
         == {
             "count": 0,
+            "count_capped": False,
             "next": None,
             "previous": None,
             "results": [],

@@ -74,13 +74,13 @@ MUTATIONS = {
 
 # Read as meant: the CIN normalized; a requestor NPI outside the caller's office is not
 # trusted, the caller's own provider is the requester.
-# A code outside the catalogue is reviewed case by case (criteria.coverage OUTSIDE_CATALOGUE),
-# as through the REST API.
+# A code on no entry of the plan's PA list needs no TAR (PRODUCT §5; criteria.pa_list): the
+# answer says so (NA) and no request is made.
 ACCEPTED = {
     "CIN in lower case with spaces",
     "requestor NPI of another office",
-    "code outside the catalogue",
 }
+NO_TAR_NEEDED = {"code outside the catalogue"}
 REFUSED = {"fractional units", "zero units", "huge units", "no code", "not ICD-10"}
 
 
@@ -101,6 +101,9 @@ def test_never_a_500(client_for, world, name):
     if name in ACCEPTED:
         assert pas.review_actions(body) == ["A4"], body
         assert Tar.objects.get().requesting_provider == world.redwood_specialist
+    if name in NO_TAR_NEEDED:
+        assert pas.review_actions(body) == ["NA"], body
+        assert not Tar.objects.exists()
     if claim_of(body)["outcome"] == "error":
         assert not Tar.objects.exists()
         assert all(e["code"]["text"] for e in claim_of(body)["error"])

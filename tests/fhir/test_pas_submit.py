@@ -114,7 +114,10 @@ def test_member_with_no_raf_to_the_office_gets_the_unknown_member_answer(client_
     assert not Tar.objects.exists()
 
 
-def test_raf_not_valid_on_the_service_date_is_an_error_answer_not_a_500(client_for, world):
+def test_raf_not_valid_on_the_service_date_is_received_flagged_not_refused(client_for, world):
+    """Issue 11 row 8 (seed 002: timeliness runs from receipt): a request whose RAF does not
+    cover the service date is received, pended and flagged for the nurse, as from the portal
+    and the REST API; never a 500, never silently dropped."""
     Referral.objects.filter(pk=world.referral.pk).update(
         valid_to=timezone.localdate() + timedelta(days=5)
     )
@@ -123,10 +126,10 @@ def test_raf_not_valid_on_the_service_date_is_an_error_answer_not_a_500(client_f
     assert response.status_code == 200
     body = response.json()
     assert_valid_response(body)
-    [error] = claim_of(body)["error"]
-    assert error["code"]["coding"][0]["code"] == "15"
-    assert "referral" in error["code"]["text"]
-    assert not Tar.objects.exists()
+    assert review_actions(body) == ["A4"], body
+    tar = Tar.objects.get()
+    assert tar.channel == "fhir"
+    assert any("referral" in flag["message"].lower() for flag in tar.intake_flags), tar.intake_flags
 
 
 def test_member_not_eligible_answers_like_an_unknown_member(client_for, world):

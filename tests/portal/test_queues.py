@@ -114,7 +114,9 @@ def test_the_review_page_shows_the_extension_cap(client_for, submit):
     tar_id = submit()
     page = client_for("nurse").get(f"/review/tars/{tar_id}/").content.decode()
     assert "Extensions used: 0 of 2" in page
-    assert "routine_extension_twice_21_calendar_days" in page
+    # The rule in words, never its id (issue 15).
+    assert "may be extended twice, to 21 calendar days at most" in page
+    assert "routine_extension_twice_21_calendar_days" not in page
 
 
 def test_a_nurse_extends_and_closes(client_for, api, submit, world):
