@@ -11,6 +11,7 @@ from django.utils import timezone
 from authorizations.storage import private_storage
 from authorizations.validators import validate_npi
 from members.models import Member
+from tar_portal.versioned import shared_cache
 
 
 class OrganizationKind(models.TextChoices):
@@ -632,17 +633,12 @@ class PlanCalendarVersion(models.Model):
     # rolled-back edit can never be taken for the plan's calendar.
     _uncommitted: set[str] = set()
 
-    @staticmethod
-    def _shared_cache() -> bool:
-        backend = settings.CACHES.get("default", {}).get("BACKEND", "").lower()
-        return "locmem" not in backend and "dummy" not in backend
-
     @classmethod
     def bump(cls) -> None:
         token = uuid.uuid4().hex
         if not cls.objects.filter(pk=1).update(token=token):
             cls.objects.update_or_create(pk=1, defaults={"token": token})
-        if cls._shared_cache():
+        if shared_cache():
             cls._uncommitted.add(token)
             cache.delete(cls.CACHE_KEY)
 
@@ -654,7 +650,7 @@ class PlanCalendarVersion(models.Model):
 
     @classmethod
     def current(cls) -> str:
-        shared = cls._shared_cache()
+        shared = shared_cache()
         if shared and (token := cache.get(cls.CACHE_KEY)):
             return token
         token = cls.objects.filter(pk=1).values_list("token", flat=True).first() or ""
