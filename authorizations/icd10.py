@@ -9,15 +9,30 @@ under gunicorn's `--preload`. A code is billable when no longer code extends it 
 codes nest by prefix); tests/authorizations/test_icd10.py checks every code against the
 library's own `is_valid_item` and `is_leaf`.
 
-Descriptions (the IMR packet's diagnosis list) need the library's tree: `description` loads it
-on first use, in the few processes that build packets.
+Descriptions (the IMR packet's diagnosis list, the provider's look-up and request pages) come
+from a compact file built once from the library (`python -m authorizations.icd10 PATH`, in a
+separate process, so no web or worker process ever holds the tree): one line per item,
+`code<TAB>billable<TAB>title`, sorted by code, about 8 MB under the var directory. Processes
+map it read-only (the pages are the kernel's page cache, shared by every worker, not private
+memory) and keep only an array of line offsets (about 400 KB) to bisect codes.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import mmap
+import os
+import re
+import subprocess
+import sys
+import threading
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass
 from pathlib import Path
+
+from django.conf import settings
 
 _PACKAGE = "simple_icd_10_cm"
 
@@ -79,7 +94,149 @@ def add_dot(code: str) -> str:
 
 
 def description(code: str) -> str:
-    """The code's title; raises ValueError for an unknown code. Loads the library's tree on
-    first use (about 175 MB), so only processes that need titles pay for them."""
+    """The code's title (the library's `get_description`); raises ValueError for an unknown
+    code."""
+    undotted = _undotted(code)
+    found = _titles().get(undotted) if undotted else None
+    if found is None:
+        raise ValueError(f"{code!r} is not an ICD-10-CM code")
+    return found.title
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str  # dotted, e.g. M54.16
+    title: str
+    billable: bool
+
+
+def describe(code: str) -> Diagnosis | None:
+    """The dotted code and its title, or None for what is not ICD-10-CM."""
+    undotted = _undotted(code)
+    return _titles().get(undotted) if undotted else None
+
+
+_CODE_PREFIX_RE = re.compile(r"^[A-Z][0-9][0-9A-Z]?\.?[0-9A-Z]{0,4}$")
+
+
+def search(query: str, limit: int = 20) -> list[Diagnosis]:
+    """Billable codes for a type-ahead: by code prefix ("M54.1", "m541") or by every word
+    of the title ("lumbar radiculopathy"), codes in order. At most `limit`."""
+    query = " ".join((query or "").split())[:80]
+    if len(query) < 2:
+        return []
+    titles = _titles()
+    if _CODE_PREFIX_RE.match(query.upper()):
+        return titles.with_prefix(query.upper().replace(".", ""), limit)
+    return titles.with_words(query.lower().split(), limit)
+
+
+class _Titles:
+    """The description file, mapped read-only, with the offset of each line."""
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as handle:
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        offsets = array("I")
+        position = 0
+        size = len(self._map)
+        while position < size:
+            offsets.append(position)
+            position = self._map.find(b"\n", position) + 1
+            if position == 0:
+                break
+        self._offsets = offsets
+
+    def _line(self, index: int) -> Diagnosis:
+        start = self._offsets[index]
+        end = self._map.find(b"\n", start)
+        code, billable, title = self._map[start:end].decode().split("\t", 2)
+        return Diagnosis(code=add_dot(code), title=title, billable=billable == "1")
+
+    def _code_at(self, index: int) -> bytes:
+        start = self._offsets[index]
+        return self._map[start : self._map.find(b"\t", start)]
+
+    def _first_at_or_after(self, undotted: str) -> int:
+        key = undotted.encode()
+        return bisect_left(range(len(self._offsets)), key, key=self._code_at)
+
+    def get(self, undotted: str) -> Diagnosis | None:
+        index = self._first_at_or_after(undotted)
+        if index < len(self._offsets) and self._code_at(index) == undotted.encode():
+            return self._line(index)
+        return None
+
+    def with_prefix(self, prefix: str, limit: int) -> list[Diagnosis]:
+        found: list[Diagnosis] = []
+        key = prefix.encode()
+        index = self._first_at_or_after(prefix)
+        while index < len(self._offsets) and len(found) < limit:
+            if not self._code_at(index).startswith(key):
+                break
+            item = self._line(index)
+            if item.billable:
+                found.append(item)
+            index += 1
+        return found
+
+    def with_words(self, words: list[str], limit: int) -> list[Diagnosis]:
+        first = re.compile(re.escape(words[0].encode()), re.IGNORECASE)
+        found: list[Diagnosis] = []
+        position = 0
+        while len(found) < limit:
+            hit = first.search(self._map, position)
+            if hit is None:
+                break
+            start = self._map.rfind(b"\n", 0, hit.start()) + 1
+            end = self._map.find(b"\n", hit.end())
+            end = len(self._map) if end < 0 else end
+            position = end + 1
+            code, billable, title = self._map[start:end].decode().split("\t", 2)
+            lowered = title.lower()
+            if billable == "1" and all(word in lowered for word in words):
+                found.append(Diagnosis(code=add_dot(code), title=title, billable=True))
+        return found
+
+
+_lock = threading.Lock()
+_loaded: _Titles | None = None
+
+
+def descriptions_path() -> Path:
+    return Path(settings.VAR_DIR) / f"icd10cm-titles-{_code_list().stem}.tsv"
+
+
+def _titles() -> _Titles:
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                path = descriptions_path()
+                if not path.exists():
+                    build_descriptions(path)
+                _loaded = _Titles(path)
+    return _loaded
+
+
+def build_descriptions(path: Path) -> None:
+    """Write the description file in a child process (the library's tree never enters this
+    one); written beside and renamed, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    # Fixed arguments: this interpreter, this module, a path under the var directory.
+    subprocess.run([sys.executable, "-m", "authorizations.icd10", str(partial)], check=True)  # noqa: S603
+    os.replace(partial, path)
+
+
+def _write_descriptions(target: str) -> None:
     library = importlib.import_module(_PACKAGE)
-    return library.get_description(code)
+    rows = []
+    for raw in sorted(_ITEMS):
+        title = " ".join(library.get_description(raw).split())
+        rows.append(f"{raw}\t{1 if raw in _BILLABLE else 0}\t{title}\n")
+    Path(target).write_text("".join(rows), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _write_descriptions(sys.argv[1])

@@ -17,15 +17,18 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from accounts.models import User
-from authorizations import selectors
+from authorizations import icd10, selectors
 from authorizations.member_lookup import LookupResult, provider_member_lookup
-from authorizations.services import LineInput, TarInput
+from authorizations.models import Referral
+from authorizations.services import LineInput, TarInput, tar_input_problems
+from authorizations.validators import is_procedure_code
+from criteria import catalog
 from criteria.coverage import Coverage, CoverageStatus, MemberFacts
 from criteria.engine import CriteriaError
-from criteria.pa_list import coverage_lookup
+from criteria.pa_list import coverage_lookup, pa_list_rows
 from members.models import Member
 from portal import selectors as portal_selectors
-from portal.forms import LineForm, MemberLookupForm, QuestionsForm, RequestForm
+from portal.forms import LineForm, MemberLookupForm, QuestionsForm, RequestForm, split_codes
 from portal.models import TarDraft
 from tar_portal.errors import DomainError
 
@@ -142,11 +145,117 @@ def line_forms(draft: TarDraft, data=None) -> list[LineForm]:
     return [LineForm(initial=line or None, prefix=f"line-{i}") for i, line in enumerate(lines)]
 
 
+def preselected_referral(referrals) -> Referral | None:
+    """The member's RAF to the office when exactly one is valid today: the provider then has
+    nothing to choose (issue 15). With two or none, the provider chooses."""
+    today = timezone.localdate()
+    valid = [r for r in referrals if r.is_valid_on(today)]
+    return valid[0] if len(valid) == 1 else None
+
+
+def _line_input(form: LineForm) -> LineInput:
+    cleaned = form.cleaned_data
+    return LineInput(
+        code=cleaned["code"],
+        units=cleaned["units"],
+        service_date_from=cleaned["service_date_from"],
+        service_date_to=cleaned["service_date_to"],
+        diagnosis_codes=cleaned["diagnosis_codes"],
+        modifiers=cleaned["modifiers"],
+        spinal_region=cleaned["spinal_region"],
+        criteria_set=cleaned["criteria_set"],
+    )
+
+
+def plan_code(code: str) -> str | None:
+    """What the plan's code table says a CPT/HCPCS code is (the PA list's description, or the
+    criteria family it belongs to), or None for a code the plan does not know (issue 15)."""
+    code = code.strip().upper()
+    for row in pa_list_rows():
+        same_kind = row.code_from[:1].isdigit() == code[:1].isdigit()
+        if same_kind and len(row.code_from) == len(code) and row.code_from <= code <= row.code_to:
+            return row.description or code
+    family = catalog.family_for_code(code)
+    return str(family) if family else None
+
+
+UNKNOWN_CODE = (
+    "{code} is not in the plan's code table (its prior-authorization list and criteria). "
+    "Check the code: the plan authorizes pain-management procedures."
+)
+
+
+def check_request_step(
+    form: RequestForm, lines: list[LineForm], line_coverages: list[LineCoverage | None]
+) -> bool:
+    """The request step's checks when the provider continues, each error on its field: the
+    forms' parsing first, then the same checks `tar_submit` makes (authorizations.services
+    tar_input_problems), the plan's code table, and whether the code needs a TAR at all.
+    True when the step is complete."""
+    request_ok = form.is_valid()
+    valid_lines = [(index, line) for index, line in enumerate(lines) if line.is_valid()]
+    line_inputs = [_line_input(line) for _, line in valid_lines]
+    for index, line in valid_lines:
+        code = line.cleaned_data["code"]
+        item = line_coverages[index] if index < len(line_coverages) else None
+        if is_procedure_code(code) and plan_code(code) is None:
+            line.add_error("code", UNKNOWN_CODE.format(code=code))
+        elif item is not None and item.coverage is not None and item.blocks:
+            line.add_error("code", f"No TAR is needed for {item.code}: {item.coverage.reason}")
+    cleaned = form.cleaned_data if request_ok else {}
+    data = TarInput(
+        member="",
+        servicing_provider="",
+        request_type=cleaned.get("request_type", ""),
+        urgency=cleaned.get("urgency", ""),
+        urgency_reason=cleaned.get("urgency_reason", ""),
+        place_of_service=cleaned.get("place_of_service", ""),
+        date_of_service=cleaned.get("date_of_service"),
+        primary_denial_date=cleaned.get("primary_denial_date"),
+        retro_eligibility_date=cleaned.get("retro_eligibility_date"),
+        lines=line_inputs,
+    )
+    for key, messages in tar_input_problems(data=data).items():
+        if key == "lines":  # no line parsed: the lines' own errors say why
+            continue
+        target_form: forms.Form | None = form if request_ok else None
+        name = key
+        if key.startswith("lines["):
+            position, _, name = key.removeprefix("lines[").partition("].")
+            if not position.isdigit() or int(position) >= len(valid_lines):
+                continue
+            target_form = valid_lines[int(position)][1]
+        if target_form is None:
+            continue
+        for message in messages:
+            target_form.add_error(name if name in target_form.fields else None, message)
+    return form.is_valid() and all(not line.errors for line in lines)
+
+
+def diagnosis_titles(codes) -> list[tuple[str, str]]:
+    """(code, title) for each code; the title is empty for a code ICD-10-CM does not have."""
+    if isinstance(codes, str):
+        codes = split_codes(codes)
+    found = []
+    for code in codes or []:
+        item = icd10.describe(str(code))
+        found.append((item.code, item.title) if item else (str(code), ""))
+    return found
+
+
+def ordered_answers(answers: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """The answers in the questionnaire's order (PRODUCT §6 catalogue), unknown keys last."""
+    answers = answers or {}
+    order = {key: index for index, key in enumerate(catalog.QUESTIONS)}
+    return sorted(answers.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+
+
 @dataclass
 class LineCoverage:
     code: str
     coverage: Coverage | None = None
     error: str = ""
+    known: bool = True  # in the plan's code table (plan_code)
 
     @property
     def blocks(self) -> bool:
@@ -170,6 +279,8 @@ def line_coverage(member: Member | None, line: dict[str, Any]) -> LineCoverage |
     code = str(line.get("code") or "").strip().upper()
     if not code:
         return None
+    if is_procedure_code(code) and plan_code(code) is None:
+        return LineCoverage(code=code, error=UNKNOWN_CODE.format(code=code), known=False)
     try:
         day = date.fromisoformat(str(line.get("service_date_from") or ""))
     except ValueError:
@@ -226,6 +337,8 @@ def collect(user: User, draft: TarDraft) -> Collected:
     for item in line_coverages:
         if item is not None and item.blocks:
             problems.setdefault("request", []).append(f"{item.code}: {item.coverage.reason}")
+        if item is not None and not item.known:
+            problems.setdefault("request", []).append(item.error)
     questions = QuestionsForm(
         bind_data(stored(draft, "questions")), keys=question_keys(line_coverages)
     )
@@ -273,3 +386,20 @@ def step_for_error_field(key: str) -> str:
     if key.startswith("answers"):
         return "questions"
     return "request"
+
+
+def error_field_label(key: str) -> str:
+    """A `tar_submit` field key in the provider's words: `lines[0].diagnosis_codes` →
+    "Service line 1: Diagnosis codes (ICD-10-CM)"."""
+    if key.startswith("lines["):
+        position, _, name = key.removeprefix("lines[").partition("].")
+        field = LineForm.base_fields.get(name)
+        number = int(position) + 1 if position.isdigit() else position
+        return f"Service line {number}: {field.label}" if field else f"Service line {number}"
+    if key.startswith("answers."):
+        question = catalog.QUESTIONS.get(key.removeprefix("answers."))
+        return str(question["label"]) if question else "Clinical questions"
+    field = RequestForm.base_fields.get(key)
+    if field is not None:
+        return str(field.label)
+    return {"member": "Member"}.get(key, key.replace("_", " ").capitalize())

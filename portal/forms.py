@@ -21,6 +21,7 @@ from authorizations.models import (
 )
 from criteria import catalog
 from members.validators import CIN_RE, normalize_cin
+from portal.templatetags.portal_dates import when
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -151,12 +152,13 @@ class RequestForm(ServiceSettingFields):
             (p.npi, f"{p.name}, {p.credentials} (NPI {p.npi})".replace(",  (", " ("))
             for p in providers
         ]
+        self.referrals = list(referrals)
         self.fields["referral"].choices = [("", "No referral")] + [
             (
                 str(r.pk),
-                f"{r.number}: {r.reason} (valid {r.valid_from:%m/%d/%Y}–{r.valid_to:%m/%d/%Y})",
+                f"{r.number}: {r.reason} (valid {when(r.valid_from)} – {when(r.valid_to)})",
             )
-            for r in referrals
+            for r in self.referrals
         ]
 
 

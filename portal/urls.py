@@ -82,6 +82,7 @@ urlpatterns = [
     ),
     path("provider/appeals/", provider_appeals.appeal_list, name="provider-appeals"),
     path("provider/referrals/", provider.referral_list, name="provider-referrals"),
+    path("provider/diagnoses", provider.diagnosis_lookup, name="provider-diagnosis-lookup"),
     path("provider/referrals/new", provider.referral_new, name="provider-referral-new"),
     # nurse (and read-only plan staff)
     path("review/", review.queue, name="review-queue"),

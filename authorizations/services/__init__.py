@@ -39,6 +39,7 @@ from authorizations.services.submission import (
     LineInput,
     TarInput,
     tar_auto_approve,
+    tar_input_problems,
     tar_submit,
 )
 
@@ -63,6 +64,7 @@ __all__ = [
     "tar_decide",
     "tar_evaluate_lines",
     "tar_extend",
+    "tar_input_problems",
     "tar_oral_notice_record",
     "tar_receive_info",
     "tar_record_clinical_read",

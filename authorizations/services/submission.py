@@ -130,7 +130,7 @@ def _validate_lines(
             errors.setdefault(f"{prefix}.units", []).append("Units must be at most 999.")
         if line.service_date_to < line.service_date_from:
             errors.setdefault(f"{prefix}.service_date_to", []).append(
-                "Must be on or after service_date_from."
+                "The last day of service must be on or after the first day."
             )
         elif (line.service_date_to - line.service_date_from).days > MAX_SERVICE_SPAN_DAYS:
             errors.setdefault(f"{prefix}.service_date_to", []).append(
@@ -180,6 +180,44 @@ def _validate_lines(
             }
         )
     return clean
+
+
+def _check_request_fields(
+    *, data: TarInput, received_on: date, errors: dict[str, list[str]]
+) -> None:
+    """Request type, urgency and its reason, and the post-service dates (PRODUCT §3)."""
+    if data.request_type not in RequestType.values:
+        errors.setdefault("request_type", []).append("Unknown request type.")
+    if data.urgency not in Urgency.values:
+        errors.setdefault("urgency", []).append("Urgency is urgent or routine.")
+    if data.urgency == Urgency.URGENT and not data.urgency_reason.strip():
+        errors.setdefault("urgency_reason", []).append(
+            "An urgent request states why the standard time frame could seriously harm the member."
+        )
+    if data.request_type == RequestType.POST_SERVICE:
+        if data.urgency == Urgency.URGENT:
+            errors.setdefault("urgency", []).append("A post-service request cannot be urgent.")
+        if data.date_of_service is None:
+            errors.setdefault("date_of_service", []).append("Required for a post-service request.")
+        elif data.date_of_service > received_on:
+            errors.setdefault("date_of_service", []).append("Cannot be after the receipt date.")
+    for name in ("primary_denial_date", "retro_eligibility_date"):
+        value = getattr(data, name)
+        if value is not None and value > received_on:
+            errors.setdefault(name, []).append("Cannot be after the receipt date.")
+
+
+def tar_input_problems(*, data: TarInput, now: datetime | None = None) -> dict[str, list[str]]:
+    """The checks of `tar_submit` on what was typed (request type, urgency and its reason,
+    post-service dates, every service line: codes, ICD-10-CM diagnoses, units, dates), with
+    no member, provider or write. The portal's request step runs them when the provider
+    continues, so each error shows at its field at that step and not at the final submit
+    (issue 15); `tar_submit` runs the same functions again and decides."""
+    errors: dict[str, list[str]] = {}
+    received_on = timezone.localdate(now or timezone.now())
+    _check_request_fields(data=data, received_on=received_on, errors=errors)
+    _validate_lines(data=data, received_on=received_on, errors=errors)
+    return errors
 
 
 def _check_pain_requirements(
@@ -400,25 +438,7 @@ def _tar_build(
     )
     received_on = timezone.localdate(received_at)
 
-    if data.request_type not in RequestType.values:
-        errors.setdefault("request_type", []).append("Unknown request type.")
-    if data.urgency not in Urgency.values:
-        errors.setdefault("urgency", []).append("Urgency is urgent or routine.")
-    if data.urgency == Urgency.URGENT and not data.urgency_reason.strip():
-        errors.setdefault("urgency_reason", []).append(
-            "An urgent request states why the standard time frame could seriously harm the member."
-        )
-    if data.request_type == RequestType.POST_SERVICE:
-        if data.urgency == Urgency.URGENT:
-            errors.setdefault("urgency", []).append("A post-service request cannot be urgent.")
-        if data.date_of_service is None:
-            errors.setdefault("date_of_service", []).append("Required for a post-service request.")
-        elif data.date_of_service > received_on:
-            errors.setdefault("date_of_service", []).append("Cannot be after the receipt date.")
-    for name in ("primary_denial_date", "retro_eligibility_date"):
-        value = getattr(data, name)
-        if value is not None and value > received_on:
-            errors.setdefault(name, []).append("Cannot be after the receipt date.")
+    _check_request_fields(data=data, received_on=received_on, errors=errors)
 
     member = _member_for(data.member, member, errors)
     servicing = provider_by_npi(data.servicing_provider, "servicing_provider", errors)

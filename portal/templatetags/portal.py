@@ -18,6 +18,7 @@ from authorizations.models import Tar
 from authorizations.transitions import TAR
 from authorizations.workflow import is_available
 from portal import presentation
+from portal.templatetags.portal_dates import when
 from portal.views.common import tar_url_for
 
 register = template.Library()
@@ -29,21 +30,14 @@ def _local(value: datetime) -> datetime:
 
 @register.filter
 def pacific(value: datetime | None) -> str:
-    """Date and time in Pacific time with the zone named: 'Tue, May 5, 2026, 5:00 PM PDT'."""
-    if not isinstance(value, datetime):
-        return ""
-    local = _local(value)
-    return f"{formats.date_format(local, 'D, M j, Y, g:i A')} {local.tzname()}"
+    """Date and time in Pacific time: the one format of every page (portal_dates.when)."""
+    return when(value) if isinstance(value, datetime) else ""
 
 
 @register.filter
 def pacific_date(value: datetime | date | None) -> str:
-    """A date in the active language's format (members read Spanish dates in Spanish)."""
-    if isinstance(value, datetime):
-        value = _local(value).date()
-    if not isinstance(value, date):
-        return ""
-    return formats.date_format(value, "DATE_FORMAT")
+    """The Pacific date: the one format of every page (portal_dates.when)."""
+    return when(value, "date")
 
 
 @register.filter

@@ -4,14 +4,14 @@ information request, documents, notices, and the PCP office's referrals (RAFs)."
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from authorizations import clocks, selectors, services
+from authorizations import clocks, icd10, selectors, services
 from authorizations.calendar import plan_calendar
 from authorizations.history_audience import history_for_audience
 from authorizations.member_lookup import LOOKUP_NO_MATCH
@@ -194,18 +194,20 @@ def _step_request(request: HttpRequest, draft: TarDraft) -> HttpResponse:
             return HttpResponse(status=204)
         coverages = drafts.coverages(draft, member)
         if action == "continue":
-            valid = form.is_valid() & all([line.is_valid() for line in lines])
-            blocked = any(item is not None and item.blocks for item in coverages)
-            if valid and not blocked:
+            # Every check of this step now, at its field (issue 15), not at the final submit.
+            if drafts.check_request_step(form, lines, coverages):
                 return redirect("portal:draft-step", draft_id=draft.pk, step="questions")
             return _render_request(request, draft, member, form, lines, coverages, status=400)
         # Adding or removing a line, or checking coverage: show the saved draft again.
         lines = drafts.line_forms(draft)
         form = drafts.request_form(request.user, member, initial=drafts.stored(draft, "request"))
         return _render_request(request, draft, member, form, lines, coverages)
-    form = drafts.request_form(
-        request.user, member, initial=drafts.stored(draft, "request") or None
-    )
+    initial = drafts.stored(draft, "request") or None
+    form = drafts.request_form(request.user, member, initial=initial)
+    if not (initial or {}).get("referral"):
+        only = drafts.preselected_referral(form.referrals)
+        if only is not None:
+            form.initial = {**(initial or {}), "referral": str(only.pk)}
     return _render_request(
         request, draft, member, form, drafts.line_forms(draft), drafts.coverages(draft, member)
     )
@@ -340,7 +342,7 @@ def _review_context(request: HttpRequest, draft: TarDraft, collected=None, error
         expected=expected,
         documents=draft.documents.all(),
         error=error,
-        answers=sorted((data.answers if data else {}).items()),
+        answers=drafts.ordered_answers(data.answers if data else {}),
     )
 
 
@@ -378,7 +380,7 @@ def draft_submit(request: HttpRequest, draft_id: int) -> HttpResponse:
             return render_page(request, "portal/provider/draft_review.html", context)
         context = _review_context(request, draft, collected, error=exc)
         context["service_errors"] = [
-            (drafts.step_for_error_field(key), key, message)
+            (drafts.step_for_error_field(key), drafts.error_field_label(key), message)
             for key, items in exc.fields.items()
             for message in items
         ]
@@ -392,8 +394,29 @@ def draft_submit(request: HttpRequest, draft_id: int) -> HttpResponse:
 
 @provider_only
 def tar_submitted(request: HttpRequest, tar_id: int) -> HttpResponse:
+    """The submission receipt: what the plan received and when, to print or keep (issue 15);
+    right after submitting and again from the request's page."""
     tar = tar_or_404(request.user, tar_id)
-    return render_page(request, "portal/provider/submitted.html", {"tar": tar})
+    return render_page(
+        request,
+        "portal/provider/submitted.html",
+        {
+            "tar": tar,
+            "just_submitted": request.GET.get("from") != "request",
+            "documents": tar.attachments.all(),
+        },
+    )
+
+
+@provider_only
+def diagnosis_lookup(request: HttpRequest) -> JsonResponse:
+    """The type-ahead of ICD-10-CM billable codes by code or words of the title, for the
+    diagnosis fields (authorizations.icd10; no PHI, but only for signed-in providers)."""
+    query = request.GET.get("q", "")
+    if len(query) > 80:
+        return JsonResponse({"message": "Type at most 80 characters."}, status=400)
+    found = icd10.search(query, limit=15)
+    return JsonResponse({"results": [{"code": d.code, "title": d.title} for d in found]})
 
 
 # --- a request ------------------------------------------------------------------------------
