@@ -20,7 +20,9 @@ def _spanish() -> bool:
 
 
 def _day(value: date) -> str:
-    return formats.date_format(value, "D, j M Y" if _spanish() else "D, M j, Y")
+    if _spanish():  # Spanish writes weekdays and months in lower case: "mar, 8 dic 2026"
+        return formats.date_format(value, "D, j M Y").lower()
+    return formats.date_format(value, "D, M j, Y")
 
 
 @register.filter

@@ -204,7 +204,7 @@ def _step_request(request: HttpRequest, draft: TarDraft) -> HttpResponse:
         return _render_request(request, draft, member, form, lines, coverages)
     initial = drafts.stored(draft, "request") or None
     form = drafts.request_form(request.user, member, initial=initial)
-    if not (initial or {}).get("referral"):
+    if "referral" not in (initial or {}):  # a fresh step; a choice made stays made
         only = drafts.preselected_referral(form.referrals)
         if only is not None:
             form.initial = {**(initial or {}), "referral": str(only.pk)}
