@@ -77,6 +77,12 @@ def due_badge(tar) -> str:
 
 @register.inclusion_tag("portal/_field.html")
 def field(bound_field, hint: str = "") -> dict[str, Any]:
+    if bound_field.errors and not bound_field.use_fieldset:
+        # The field's error is read with it by screen readers, beside its hint (issue 15).
+        described = [f"{bound_field.auto_id}_helptext"] if bound_field.help_text else []
+        attrs = bound_field.field.widget.attrs
+        attrs["aria-describedby"] = " ".join([*described, f"{bound_field.auto_id}_error"])
+        attrs["aria-invalid"] = "true"
     return {"field": bound_field, "extra_hint": hint}
 
 
