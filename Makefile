@@ -63,7 +63,8 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		reports/periods.py reports/metrics.py reports/figures.py reports/drilldown.py \
 		reports/irr.py reports/machines.py reports/tables.py \
 		grievances/clocks.py grievances/machines.py grievances/services.py \
-		grievances/selectors.py grievances/sweep.py notifications/grievance_letters.py
+		grievances/selectors.py grievances/sweep.py notifications/grievance_letters.py \
+		portal/templatetags/portal_dates.py
 
 bench: install ## Run every benchmark under bench/ (small sizes; BENCH_ARGS="--tars 1000000" for a large plan)
 	for script in bench/bench_*.py; do echo "== $$script"; \

@@ -49,6 +49,7 @@ def _phi_of(member) -> list[str]:
         dob.isoformat(),
         dob.strftime("%m/%d/%Y"),
         dob.strftime("%B %-d, %Y"),
+        dob.strftime("%b %-d, %Y"),  # the portal's date format (portal_dates.when)
     ]
 
 
