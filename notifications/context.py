@@ -294,6 +294,10 @@ def plan_info() -> PlanInfo:
     )
 
 
+# Role values and labels ("nurse", "UM nurse"): never printed as the name of a reviewer.
+_ROLE_WORDS = frozenset(str(word).lower() for choice in Role.choices for word in choice)
+
+
 def reviewer_for(user: User | None) -> Reviewer:
     """The reviewer printed on a letter: the clinician's name from their Provider record (with
     credentials), else their full name, and a physician's direct line.
@@ -310,9 +314,12 @@ def reviewer_for(user: User | None) -> Reviewer:
         raise LetterError(
             f"physician reviewer {user.pk} has no direct telephone; add it to the account"
         )
-    return Reviewer(
-        name=user.clinician_name(), phone=phone if is_physician else "", is_physician=is_physician
-    )
+    name = user.clinician_name()
+    # An account with no provider record or real name falls back to its username, which for
+    # the demo staff is a role ("Nurse"): a letter names a person or nobody (PRODUCT §7).
+    if name.strip().lower().rstrip("0123456789") in _ROLE_WORDS:
+        name = ""
+    return Reviewer(name=name, phone=phone if is_physician else "", is_physician=is_physician)
 
 
 def _member_party(tar: Tar) -> Party:

@@ -19,7 +19,7 @@ from grievances.models import Grievance
 from members.models import AlternateFormat, WrittenLanguage
 from notifications.context import Party, PlanInfo, plan_info
 from notifications.models import GrievanceLetter, GrievanceLetterKind
-from notifications.rendering import _HERE, RenderedLetter, _font_config, _stylesheets
+from notifications.rendering import RenderedLetter, lay_out
 
 # The grievance kinds in the member's words (grievances.models.GrievanceKind).
 KIND_WORDS: dict[str, dict[str, str]] = {
@@ -112,15 +112,11 @@ def letter_context(grievance: Grievance, *, now: datetime) -> GrievanceLetterCon
 
 def render_grievance_letter(kind: str, context: GrievanceLetterContext) -> RenderedLetter:
     """The PDF of a grievance letter: a function of its inputs (no database)."""
-    from weasyprint import HTML
-
     if kind == GrievanceLetterKind.RESOLUTION and not context.resolution.strip():
         raise ValueError("a resolution letter needs the resolution")
     with translation.override(context.language):
         html = render_to_string(f"notifications/{context.language}/{kind}.html", {"ctx": context})
-    document = HTML(string=html, base_url=str(_HERE)).render(
-        stylesheets=list(_stylesheets(context.large_print)), font_config=_font_config()
-    )
+    document = lay_out(html, large_print=context.large_print)
     return RenderedLetter(pdf=document.write_pdf(), page_count=len(document.pages))
 
 

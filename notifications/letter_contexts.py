@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -40,7 +41,7 @@ from notifications.context import (
     reviewer_for,
     tar_letter_context,
 )
-from notifications.models import Notice, NoticeKind
+from notifications.models import Audience, Notice, NoticeKind
 
 # Event keys whose letters are about an appeal or an IMR (appeal_letter_context).
 APPEAL_EVENT_KEYS = (
@@ -304,4 +305,106 @@ def appeal_letter_context(
             "imr_final_outcome": imr.final_outcome,
             "imr_final_outcome_label": wording.pick(wording.OUTCOMES, imr.final_outcome, language),
         },
+    )
+
+
+# --- the reader's voice (PRODUCT §7 "The right voice for each reader") --------------------
+#
+# The member copy speaks to the member ("your pain"); the provider copy speaks to the office
+# about the member, in clinical third person ("the patient's pain"). The criteria catalogue
+# and the physician's rationale are written for the member today, so the provider copy's
+# wording is derived from them here, in English (the provider copy's only language,
+# tar_letter_context).
+
+# The verbs that change with the subject ("you have" -> "the patient has"); a modal or a past
+# tense ("you will", "you had") reads the same after "the patient".
+_THIRD_PERSON_VERBS = {
+    "have": "has",
+    "are": "is",
+    "were": "was",
+    "do": "does",
+    "don't": "doesn't",
+    "haven't": "hasn't",
+    "aren't": "isn't",
+    "weren't": "wasn't",
+    "go": "goes",
+    "qualify": "qualifies",
+    **{
+        verb: verb + "s"
+        for verb in (
+            "need", "want", "walk", "feel", "take", "get", "report", "say", "use", "live",
+            "work", "see", "seem", "continue", "remain", "meet", "keep", "sleep", "stand",
+            "sit", "describe", "rate", "tolerate", "show", "respond", "decline", "prefer",
+        )
+    },
+}  # fmt: skip
+_CONTRACTIONS = {"you're": "is", "you've": "has", "you'll": "will", "you'd": "would"}
+_SECOND_PERSON = re.compile(
+    r"\b(?:(?P<provider>your provider)|(?P<contraction>you(?:'re|'ve|'ll|'d))"
+    r"|(?P<subject>you) (?P<verb>[a-z']+)\b|(?P<possessive>yours?)|(?P<reflexive>yourself)"
+    r"|(?P<pronoun>you))\b",
+    re.IGNORECASE,
+)
+
+
+def _keep_case(original: str, replacement: str) -> str:
+    return replacement[:1].upper() + replacement[1:] if original[:1].isupper() else replacement
+
+
+def _third_person(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if match.group("provider"):
+        out = "the treating provider"
+    elif match.group("contraction"):
+        out = "the patient " + _CONTRACTIONS[found.lower()]
+    elif match.group("subject"):
+        verb = match.group("verb")
+        out = "the patient " + _THIRD_PERSON_VERBS.get(verb.lower(), verb)
+    elif match.group("possessive"):
+        out = "the patient's"
+    else:
+        out = "the patient"
+    return _keep_case(found, out)
+
+
+def provider_voice(text: str) -> str:
+    """Member-voiced English ("Your records show ...") in the clinical third person the
+    provider copy uses ("The patient's records show ..."). Idempotent."""
+    return _SECOND_PERSON.sub(_third_person, text)
+
+
+def criterion_text_for_reader(citation: CriterionCitation, *, audience: str, language: str) -> str:
+    """The wording of one cited criterion for the letter's reader: THE one place that picks
+    it. Today the catalogue has the member wording only (criteria.catalog, "text"/"text_es",
+    also stored on the decision's criteria_refs), so the provider copy's is derived from it.
+    When criteria.catalog grows per-reader texts, point this at them, e.g.
+    `criterion_text(f"{citation.criteria_set}.{citation.number}", reader="provider",
+    language=language)` for the citation's set version."""
+    if audience == Audience.MEMBER or language != "en":
+        return citation.text
+    return provider_voice(citation.text)
+
+
+def in_reader_voice(context: LetterContext) -> LetterContext:
+    """The context with the criteria and the staff-written free text (rationale, reasons) in
+    the voice of the letter's reader. The member copy is returned as it is."""
+    if context.audience == Audience.MEMBER or context.language != "en":
+        return context
+    decision, appeal = context.decision, context.appeal
+    downgrade, imr = context.appeal_downgrade, context.imr
+    return replace(
+        context,
+        criteria=tuple(
+            replace(
+                c,
+                text=criterion_text_for_reader(
+                    c, audience=context.audience, language=context.language
+                ),
+            )
+            for c in context.criteria
+        ),
+        decision=decision and replace(decision, rationale=provider_voice(decision.rationale)),
+        appeal=appeal and replace(appeal, rationale=provider_voice(appeal.rationale)),
+        appeal_downgrade=downgrade and replace(downgrade, reason=provider_voice(downgrade.reason)),
+        imr=imr and replace(imr, analysis=provider_voice(imr.analysis)),
     )

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from notifications.context import LetterContext, LetterError
+from notifications.letter_contexts import in_reader_voice
 from notifications.models import ADVERSE_KINDS, Audience, NoticeKind
 
 logger = logging.getLogger(__name__)
@@ -47,14 +48,63 @@ def _font_config():
     return FontConfiguration()
 
 
-@lru_cache(maxsize=2)
-def _stylesheets(large_print: bool) -> tuple:
+# The large-print second try keeps every size and tightens only what large print set.
+_LARGE_PRINT_COMPACT = "@page { margin: 0.5in 0.55in 0.7in 0.55in; } html { line-height: 1.2; }"
+
+
+@lru_cache(maxsize=4)
+def _stylesheets(large_print: bool, compact: bool = False) -> tuple:
     from weasyprint import CSS
 
     sheets = [CSS(filename=str(_HERE / "letter.css"), font_config=_font_config())]
     if large_print:
         sheets.append(CSS(filename=str(_HERE / "large_print.css"), font_config=_font_config()))
+    if compact:
+        sheets.append(CSS(filename=str(_HERE / "compact.css"), font_config=_font_config()))
+        if large_print:
+            sheets.append(CSS(string=_LARGE_PRINT_COMPACT, font_config=_font_config()))
     return tuple(sheets)
+
+
+# A last page filled less than this (a fraction of its text area) is "near empty": the letter
+# is laid out again, tighter, and the tighter layout kept if it saves that page.
+LAST_PAGE_MIN_FILL = 0.3
+
+
+def page_fill(page) -> float:
+    """How far down its text area a laid-out WeasyPrint page is used, 0 to 1 (footers, in the
+    page margins, do not count)."""
+    from weasyprint.formatting_structure import boxes
+
+    page_box = page._page_box
+    top = page_box.content_box_y()
+    bottom = top
+    for child in page_box.children:
+        if isinstance(child, boxes.MarginBox):
+            continue
+        for box in child.descendants():
+            if isinstance(box, boxes.LineBox):
+                bottom = max(bottom, box.position_y + box.height)
+    return (bottom - top) / page_box.height if page_box.height else 1.0
+
+
+def lay_out(html: str, *, large_print: bool):
+    """The WeasyPrint document of a letter's HTML. A letter whose last page would hold only a
+    few lines is laid out again with tighter spacing (compact.css, same type sizes) and that
+    layout kept when it needs one page less; otherwise the first layout stands."""
+    from weasyprint import HTML
+
+    def layout(compact: bool):
+        return HTML(string=html, base_url=str(_HERE)).render(
+            stylesheets=list(_stylesheets(large_print, compact)), font_config=_font_config()
+        )
+
+    document = layout(compact=False)
+    if len(document.pages) > 1 and page_fill(document.pages[-1]) < LAST_PAGE_MIN_FILL:
+        tighter = layout(compact=True)
+        if len(tighter.pages) < len(document.pages):
+            return tighter
+    return document
 
 
 def check_elements(kind: str, context: LetterContext) -> None:
@@ -73,13 +123,13 @@ def check_elements(kind: str, context: LetterContext) -> None:
                 missing.append("the reason in plain words")
             if decision is not None and decision.medical_necessity and not context.criteria:
                 missing.append("the criteria used (set, version, number)")
-            # PRODUCT §7: a physician's decision names them and their direct line; a
-            # non-medical closure by a nurse names the nurse, who has no direct line to print.
+            # PRODUCT §7: a physician's decision names them and their direct line. A
+            # non-medical closure by a nurse names the nurse when the account has a name
+            # (never a role label: context.reviewer_for); the department signs either way.
             reviewer = context.reviewer
             if context.audience == Audience.PROVIDER and (
                 reviewer is None
-                or not reviewer.name
-                or (reviewer.is_physician and not reviewer.phone)
+                or (reviewer.is_physician and (not reviewer.name or not reviewer.phone))
             ):
                 missing.append("the deciding physician's name and direct telephone")
         if kind == NoticeKind.DELAY:
@@ -125,19 +175,15 @@ def template_name(kind: str, context: LetterContext) -> str:
 def render_html(kind: str, context: LetterContext) -> str:
     check_elements(kind, context)
     template = template_name(kind, context)
+    # The provider copy speaks about the member, not to them (PRODUCT §7).
+    context = in_reader_voice(context)
     with translation.override(context.language):
         return render_to_string(template, {"ctx": context})
 
 
 def render_letter_document(kind: str, context: LetterContext) -> RenderedLetter:
-    from weasyprint import HTML
-
-    html = render_html(kind, context)
-    document = HTML(string=html, base_url=str(_HERE)).render(
-        stylesheets=list(_stylesheets(context.large_print)), font_config=_font_config()
-    )
-    pdf = document.write_pdf()
-    return RenderedLetter(pdf=pdf, page_count=len(document.pages))
+    document = lay_out(render_html(kind, context), large_print=context.large_print)
+    return RenderedLetter(pdf=document.write_pdf(), page_count=len(document.pages))
 
 
 def render_letter(kind: str, context: LetterContext) -> bytes:

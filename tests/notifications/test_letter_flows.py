@@ -14,6 +14,7 @@ from authorizations import clocks
 from authorizations import services as tar_services
 from authorizations.deadlines import deadline_sweep
 from authorizations.models import Tar
+from notifications.letter_contexts import provider_voice
 from notifications.models import Letter, Notice
 from tests.notifications.conftest import (
     DENIAL_RATIONALE,
@@ -46,7 +47,10 @@ def _expected(letter: Letter, tar: Tar, *, rationale, citations, physician=None)
         if letter.language == "en"
         else "Inyección epidural transforaminal, lumbar/sacra",
         date_from=line.service_date_from,
-        rationale=rationale,
+        # The English provider copy carries the rationale in the third person (PRODUCT §7).
+        rationale=provider_voice(rationale)
+        if rationale and letter.audience == "provider" and letter.language == "en"
+        else rationale,
         citations=citations,
         physician=physician,
     )

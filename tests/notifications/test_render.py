@@ -11,6 +11,7 @@ import pytest
 
 from authorizations import clocks
 from notifications.context import LetterContext, LetterError
+from notifications.letter_contexts import provider_voice
 from notifications.models import NoticeKind
 from notifications.rendering import render_letter
 from tests.notifications.contexts import APPEAL_PHYSICIAN, LETTER_DATE, PHYSICIAN, context
@@ -31,7 +32,13 @@ def _adverse_expected(kind: str, ctx: LetterContext) -> dict[str, list[str]]:
         code=line.code,
         service=line.description,
         date_from=line.date_from,
-        rationale=ctx.decision.rationale if ctx.decision else None,
+        rationale=(
+            ctx.decision.rationale
+            if ctx.is_member_copy or ctx.language != "en"
+            else provider_voice(ctx.decision.rationale)
+        )
+        if ctx.decision
+        else None,
         citations=[(c.title, c.criteria_set, c.version, c.number) for c in ctx.criteria],
         physician=(PHYSICIAN.name, PHYSICIAN.phone) if with_physician else None,
     )
