@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,6 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fhir import smart, subscriptions
 from fhir.auth_http import FhirError, fhir_response, operation_outcome
+from fhir.throttles import TOKEN_THROTTLES
+from tar_portal.throttles import throttle_check
 
 logger = logging.getLogger(__name__)
 READ = smart.SmartScope.SUBSCRIPTION_READ.value
@@ -43,7 +46,20 @@ def _oauth_response(body: dict[str, Any], status: int = 200) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def token(request: HttpRequest) -> JsonResponse:
-    """POST /oauth/token: client_credentials with a private_key_jwt assertion."""
+    """POST /oauth/token: client_credentials with a private_key_jwt assertion. Rate limited
+    per client and per address (fhir.throttles): 429 with Retry-After."""
+    wait = throttle_check(request, TOKEN_THROTTLES)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        response = _oauth_response(
+            {
+                "error": "temporarily_unavailable",
+                "error_description": f"Too many token requests; retry in {seconds} seconds.",
+            },
+            429,
+        )
+        response["Retry-After"] = str(seconds)
+        return response
     if request.content_type != "application/x-www-form-urlencoded":
         return _oauth_response(
             {
