@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from authorizations.models import DomainEvent, ProviderOrganization
+from fhir.secrets import seal, unseal
 
 
 class SmartScope(models.TextChoices):
@@ -131,8 +132,11 @@ class Subscription(models.Model):
     topic = models.CharField(max_length=200)
     reason = models.CharField(max_length=200, blank=True)
     endpoint = models.URLField(max_length=500)
-    # "Name: value" lines the client asked us to send (e.g. its own Authorization header).
-    headers = models.JSONField(default=list, blank=True)
+    # The "Name: value" lines the client asked us to send (e.g. its own Authorization
+    # header): encrypted at rest (fhir.secrets); only the names are kept in the clear, for
+    # the API's answer ("Authorization: ***") and the admin.
+    header_names = models.JSONField(default=list, blank=True)
+    headers_sealed = models.TextField(blank=True, default="")
     content = models.CharField(max_length=20, default="full-resource")
     end = models.DateTimeField(null=True, blank=True)
     # SubscriptionStatus.eventsSinceSubscriptionStart: the next notification's number - 1.
@@ -151,6 +155,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"Subscription/{self.pk}"
+
+    @property
+    def headers(self) -> list[str]:
+        """The header lines, decrypted (SealError when no configured key opens them)."""
+        return unseal(self.headers_sealed)
+
+    @headers.setter
+    def headers(self, lines: list[str]) -> None:
+        self.headers_sealed = seal(list(lines))
+        self.header_names = [line.split(":", 1)[0].strip() for line in lines]
 
 
 class DeliveryStatus(models.TextChoices):

@@ -46,6 +46,7 @@ from fhir.auth_models import (
     SubscriptionStatus,
 )
 from fhir.responses import pas_response_bundle
+from fhir.secrets import SealError
 from fhir.smart import Caller
 
 logger = logging.getLogger(__name__)
@@ -201,11 +202,11 @@ def subscription_create(
         topic=TOPIC,
         reason=str(resource.get("reason") or "")[:200],
         endpoint=endpoint,
-        headers=headers,
         content="full-resource",
         end=end,
         created_at=now,
     )
+    subscription.headers = headers  # sealed at rest (fhir.secrets)
     subscription.full_clean()
     subscription.save()
     return subscription
@@ -241,9 +242,9 @@ def subscription_resource(subscription: Subscription) -> dict[str, Any]:
         "payload": FHIR_JSON,
         "_payload": {"extension": [{"url": PAYLOAD_CONTENT, "valueCode": subscription.content}]},
     }
-    if subscription.headers:
-        # The names only: values are the receiver's own secrets.
-        channel["header"] = [h.split(":", 1)[0] + ": ***" for h in subscription.headers]
+    if subscription.header_names:
+        # The names only: values are the receiver's own secrets (encrypted at rest).
+        channel["header"] = [f"{name}: ***" for name in subscription.header_names]
     resource: dict[str, Any] = {
         "resourceType": "Subscription",
         "id": str(subscription.pk),
@@ -402,7 +403,11 @@ def _claim(now: datetime) -> list[int]:
 
 def _post(delivery: Delivery, body: dict[str, Any]) -> tuple[int | None, str]:
     headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON}
-    for line in delivery.subscription.headers:
+    try:
+        lines = delivery.subscription.headers
+    except SealError:
+        return None, "SealError"  # the key changed with no fallback: retried, then abandoned
+    for line in lines:
         name, _, value = line.partition(":")
         headers[name.strip()] = value.strip()
     try:
