@@ -108,6 +108,8 @@ class AccessToken(models.Model):
 
 
 class SubscriptionStatus(models.TextChoices):
+    # Created; the handshake (R4 Subscriptions Backport) is not yet answered: nothing is sent.
+    REQUESTED = "requested", "Requested (handshake pending)"
     ACTIVE = "active", "Active"  # notifications are sent
     ERROR = "error", "Error"  # deliveries keep failing; still retried
     OFF = "off", "Off"  # deleted by the client or ended; nothing is sent
@@ -141,6 +143,14 @@ class Subscription(models.Model):
     end = models.DateTimeField(null=True, blank=True)
     # SubscriptionStatus.eventsSinceSubscriptionStart: the next notification's number - 1.
     events_since_start = models.PositiveIntegerField(default=0)
+    # Backport heartbeat-period (seconds): a heartbeat is sent when nothing else was.
+    heartbeat_period = models.PositiveIntegerField(null=True, blank=True)
+    # The handshake: when it was tried and what the endpoint answered (never the body).
+    handshake_at = models.DateTimeField(null=True, blank=True)
+    handshake_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    handshake_error = models.CharField(max_length=120, blank=True)
+    # The last notification of any type sent (or being sent): when the next heartbeat is due.
+    last_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import logging
 import math
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fhir import smart, subscriptions
+from fhir import smart, subscriptions, tasks
 from fhir.auth_http import FhirError, fhir_response, operation_outcome
 from fhir.throttles import TOKEN_THROTTLES
 from tar_portal.throttles import throttle_check
@@ -122,6 +124,11 @@ def subscription_collection(request: HttpRequest) -> HttpResponse:
         if write:
             subscription = subscriptions.subscription_create(
                 caller=caller, resource=_json_body(request)
+            )
+            # The handshake, after commit (requested → active or error); the beat's run
+            # catches it up if the nudge is lost.
+            transaction.on_commit(
+                partial(tasks.subscription_handshake_task.delay, subscription.pk), robust=True
             )
             response = fhir_response(subscriptions.subscription_resource(subscription), 201)
             response["Location"] = request.build_absolute_uri(

@@ -85,21 +85,33 @@ def test_a_dedicated_key_may_be_configured(settings):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_seals_existing_plaintext_rows(world):
     executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
     before = [("fhir", "0002_smart_clients_subscriptions_fhir_auth")]
     after = [("fhir", "0003_subscription_headers_encrypted")]
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps.get_model("fhir", "Subscription")
-    row = old.objects.create(
-        organization_id=world.redwood.pk,
-        created_by_id=world.users["provider"].pk,
-        topic="t",
-        endpoint="https://receiver.example/notify",
-        headers=[f"Authorization: {SECRET}", "X-Tenant: 7"],
-    )
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(after)
-    stored = Subscription.objects.get(pk=row.pk)
-    assert stored.header_names == ["Authorization", "X-Tenant"]
-    assert stored.headers == [f"Authorization: {SECRET}", "X-Tenant: 7"]
-    assert "receiver-secret" not in stored.headers_sealed
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps.get_model("fhir", "Subscription")
+        row = old.objects.create(
+            organization_id=world.redwood.pk,
+            created_by_id=world.users["provider"].pk,
+            topic="t",
+            endpoint="https://receiver.example/notify",
+            headers=[f"Authorization: {SECRET}", "X-Tenant: 7"],
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps.get_model("fhir", "Subscription")
+        stored = new.objects.get(pk=row.pk)
+        assert stored.header_names == ["Authorization", "X-Tenant"]
+        assert unseal(stored.headers_sealed) == [f"Authorization: {SECRET}", "X-Tenant: 7"]
+        assert "receiver-secret" not in stored.headers_sealed
+        # And back: the plaintext is restored by the reverse migration.
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+        again = executor.loader.project_state(before).apps.get_model("fhir", "Subscription")
+        assert again.objects.get(pk=row.pk).headers[0] == f"Authorization: {SECRET}"
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
+    assert Subscription.objects.get(pk=row.pk).headers[1] == "X-Tenant: 7"
