@@ -172,3 +172,17 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _auth_error(exc)
     except FhirError as exc:
         return exc.response()
+
+
+@require_GET
+def subscription_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET /fhir/Subscription/{id}/$status (R4 Subscriptions Backport): a searchset Bundle
+    with the subscription's SubscriptionStatus (type query-status). The caller's own only."""
+    try:
+        caller = smart.caller_for(request, scope=smart.SmartScope.SUBSCRIPTION_READ)
+        subscription = subscriptions.subscription_get(caller=caller, pk=pk)
+        return fhir_response(subscriptions.status_search_bundle(subscription))
+    except smart.SmartError as exc:
+        return _auth_error(exc)
+    except FhirError as exc:
+        return exc.response()

@@ -562,6 +562,25 @@ def status_bundle(subscription: Subscription, kind: str, *, now: datetime) -> di
     }
 
 
+def status_search_bundle(subscription: Subscription) -> dict[str, Any]:
+    """The `$status` answer: a searchset Bundle holding the SubscriptionStatus (query-status)."""
+    now = timezone.now()
+    entry = status_bundle(subscription, "query-status", now=now)["entry"][0]
+    parameters = entry["resource"]
+    for parameter in parameters["parameter"]:
+        if parameter["name"] == "status":
+            parameter["valueCode"] = subscription.status
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": now.isoformat(),
+        "total": 1,
+        "entry": [
+            {"fullUrl": entry["fullUrl"], "resource": parameters, "search": {"mode": "match"}}
+        ],
+    }
+
+
 def handshake_send(subscription_id: int, *, now: datetime | None = None) -> str:
     """The handshake of a requested subscription: POST a `handshake` notification; a 2xx
     answer makes it active, anything else puts it in error (the backport's requested → active

@@ -164,3 +164,19 @@ def test_a_bad_heartbeat_period_is_refused(world, tokens, value):  # noqa: F811
     assert response.status_code == 400
     assert "heartbeatPeriod" in json.dumps(response.json())
     assert not Subscription.objects.exists()
+
+
+def test_status_operation_answers_the_callers_own_subscription(world, tokens):  # noqa: F811
+    with receiver() as server:
+        created = _post(tokens["a"], resource(server.url)).json()
+        handshakes_send()
+    path = f"/fhir/Subscription/{created['id']}/$status"
+    answer = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {tokens['a']}")
+    assert answer.status_code == 200
+    bundle = answer.json()
+    assert bundle["type"] == "searchset" and bundle["total"] == 1
+    parameters = {p["name"]: p for p in bundle["entry"][0]["resource"]["parameter"]}
+    assert parameters["type"]["valueCode"] == "query-status"
+    assert parameters["status"]["valueCode"] == "active"
+    assert Client().get(path, HTTP_AUTHORIZATION=f"Bearer {tokens['b']}").status_code == 404
+    assert Client().get(path).status_code == 401
