@@ -176,3 +176,16 @@ def test_bad_amendments_are_400_and_change_nothing(world, submit, tar_payload, c
     tar = Tar.objects.get(pk=tar_id)
     assert [(x.line_number, x.units) for x in tar.lines.all()] == [(1, 1)]
     assert not tar.history.filter(action=HistoryAction.LINES_AMENDED).exists()
+
+
+def test_the_requestor_reads_the_change_in_its_own_words(world, submit):
+    from authorizations.history_audience import history_for_audience
+
+    tar = _amend(world, submit(), change={1: _line(units=2)})
+    rows = history_for_audience(role="provider", entries=tar.history.all())
+    (row,) = [r for r in rows if r.action == HistoryAction.LINES_AMENDED]
+    assert row.action_label == "Requested services changed by the provider"
+    assert row.reason == "Corrected by the office."
+    member_rows = history_for_audience(role="member", entries=tar.history.all())
+    (member_row,) = [r for r in member_rows if r.action == HistoryAction.LINES_AMENDED]
+    assert member_row.reason == ""  # the office's note is not written to the member
