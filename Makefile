@@ -60,6 +60,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		portal/casework_selectors.py criteria/pa_list.py tar_portal/versioned.py \
 		fhir/validation.py fhir/submit.py fhir/responses.py fhir/inquire.py fhir/access.py \
 		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py \
+		fhir/secrets.py fhir/throttles.py \
 		reports/periods.py reports/metrics.py reports/figures.py reports/drilldown.py \
 		reports/irr.py reports/machines.py reports/tables.py \
 		grievances/clocks.py grievances/machines.py grievances/services.py \

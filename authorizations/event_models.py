@@ -32,6 +32,8 @@ class EventKind(models.TextChoices):
     TAR_DEEMED_DENIED = "tar.deemed_denied", "Deemed denial recorded"  # an appeal of a breach
     TAR_ORAL_NOTICE = "tar.oral_notice", "Oral notice attempted"
     TAR_SERVICES_REDUCED = "tar.services_reduced", "Authorized services reduced or terminated"
+    # Issue 14: the requesting provider added, changed or cancelled lines of an open request.
+    TAR_LINES_AMENDED = "tar.lines_amended", "Service lines changed by the provider"
     # Appeals
     APPEAL_FILED = "appeal.filed", "Appeal filed"
     APPEAL_EXTENDED = "appeal.extended", "Appeal deadline extended"

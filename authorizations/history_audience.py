@@ -42,6 +42,7 @@ _HIDDEN_ACTIONS = frozenset(
 _PUBLIC_REASONS = {
     Role.PROVIDER: frozenset(
         {"request_info", "receive_info", "withdraw", "extend", "approve", "modify", "deny"}
+        | {"amend_lines"}
         | {"close", HistoryAction.EXTENDED}
     ),
     Role.MEMBER: frozenset(
@@ -82,6 +83,7 @@ ACTION_LABELS = {
     "request_info": _("Information requested from the provider"),
     "receive_info": _("Information received from the provider"),
     "withdraw": _("Request withdrawn"),
+    "amend_lines": _("Requested services changed by the provider"),
     "approve": _("Decision made"),
     "modify": _("Decision made"),
     "deny": _("Decision made"),

@@ -538,6 +538,8 @@ class HistoryAction(models.TextChoices):
     ORAL_NOTICE = "oral_notice", "Oral notice attempted"
     APPEAL_DOWNGRADED = "appeal_downgraded", "Expedited appeal moved to the standard timeframe"
     SERVICES_REDUCED = "services_reduced", "Authorized services reduced or terminated"
+    # The requesting provider changes the service lines of an open request (issue 14).
+    LINES_AMENDED = "lines_amended", "Service lines changed by the provider"
     # Grievances (the grievances app), on the member's history.
     GRIEVANCE_FILED = "grievance_filed", "Grievance filed"
     GRIEVANCE_ACKNOWLEDGED = "grievance_acknowledged", "Grievance acknowledged"

@@ -41,6 +41,9 @@ class Action(StrEnum):
     CLOSE = "close"  # non-medical closure
     WITHDRAW = "withdraw"  # the requesting provider withdraws it
     EXTEND = "extend"  # extend the decision deadline; the status stays
+    # Issue 14: the requesting provider adds, changes or cancels lines before the decision
+    # (a PAS Claim update); the status and the clock stay (services.amendment).
+    AMEND_LINES = "amend_lines"
     # Issue 11 (appeals branch)
     DEEM_DENIED = "deem_denied"  # an appeal of a breached request records the deemed denial
     RECORD_ORAL_NOTICE = "record_oral_notice"  # a telephone notice attempt (who, when, outcome)
@@ -429,6 +432,19 @@ TAR = Machine(
             HistoryAction.STATUS_CHANGED,
             EventKind.TAR_WITHDRAWN,
             "Withdraw",
+        ),
+        # Before a decision only: a decided request is changed by an appeal, a reduction or a
+        # new request, never by the provider rewriting what was decided.
+        transition(
+            Action.AMEND_LINES,
+            OPEN_STATUSES,
+            SAME,
+            {Role.PROVIDER, Role.INTAKE},
+            HistoryAction.LINES_AMENDED,
+            EventKind.TAR_LINES_AMENDED,
+            "Change the service lines",
+            refusal="Service lines can be changed only before the decision; this request is "
+            "{status}.",
         ),
         transition(
             Action.EXTEND,

@@ -168,6 +168,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "content",
         "end",
         "events_since_start",
+        "heartbeat_period",
+        "handshake_at",
+        "handshake_status_code",
+        "handshake_error",
+        "last_sent_at",
         "created_at",
     ]
     readonly_fields = [f for f in fields if f != "status"]

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from authorizations.models import DomainEvent, ProviderOrganization
+from fhir.secrets import seal, unseal
 
 
 class SmartScope(models.TextChoices):
@@ -107,6 +108,8 @@ class AccessToken(models.Model):
 
 
 class SubscriptionStatus(models.TextChoices):
+    # Created; the handshake (R4 Subscriptions Backport) is not yet answered: nothing is sent.
+    REQUESTED = "requested", "Requested (handshake pending)"
     ACTIVE = "active", "Active"  # notifications are sent
     ERROR = "error", "Error"  # deliveries keep failing; still retried
     OFF = "off", "Off"  # deleted by the client or ended; nothing is sent
@@ -131,12 +134,23 @@ class Subscription(models.Model):
     topic = models.CharField(max_length=200)
     reason = models.CharField(max_length=200, blank=True)
     endpoint = models.URLField(max_length=500)
-    # "Name: value" lines the client asked us to send (e.g. its own Authorization header).
-    headers = models.JSONField(default=list, blank=True)
+    # The "Name: value" lines the client asked us to send (e.g. its own Authorization
+    # header): encrypted at rest (fhir.secrets); only the names are kept in the clear, for
+    # the API's answer ("Authorization: ***") and the admin.
+    header_names = models.JSONField(default=list, blank=True)
+    headers_sealed = models.TextField(blank=True, default="")
     content = models.CharField(max_length=20, default="full-resource")
     end = models.DateTimeField(null=True, blank=True)
     # SubscriptionStatus.eventsSinceSubscriptionStart: the next notification's number - 1.
     events_since_start = models.PositiveIntegerField(default=0)
+    # Backport heartbeat-period (seconds): a heartbeat is sent when nothing else was.
+    heartbeat_period = models.PositiveIntegerField(null=True, blank=True)
+    # The handshake: when it was tried and what the endpoint answered (never the body).
+    handshake_at = models.DateTimeField(null=True, blank=True)
+    handshake_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    handshake_error = models.CharField(max_length=120, blank=True)
+    # The last notification of any type sent (or being sent): when the next heartbeat is due.
+    last_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -151,6 +165,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"Subscription/{self.pk}"
+
+    @property
+    def headers(self) -> list[str]:
+        """The header lines, decrypted (SealError when no configured key opens them)."""
+        return unseal(self.headers_sealed)
+
+    @headers.setter
+    def headers(self, lines: list[str]) -> None:
+        self.headers_sealed = seal(list(lines))
+        self.header_names = [line.split(":", 1)[0].strip() for line in lines]
 
 
 class DeliveryStatus(models.TextChoices):

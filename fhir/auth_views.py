@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fhir import smart, subscriptions
+from fhir import smart, subscriptions, tasks
 from fhir.auth_http import FhirError, fhir_response, operation_outcome
+from fhir.throttles import TOKEN_THROTTLES
+from tar_portal.throttles import throttle_check
 
 logger = logging.getLogger(__name__)
 READ = smart.SmartScope.SUBSCRIPTION_READ.value
@@ -43,7 +48,20 @@ def _oauth_response(body: dict[str, Any], status: int = 200) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def token(request: HttpRequest) -> JsonResponse:
-    """POST /oauth/token: client_credentials with a private_key_jwt assertion."""
+    """POST /oauth/token: client_credentials with a private_key_jwt assertion. Rate limited
+    per client and per address (fhir.throttles): 429 with Retry-After."""
+    wait = throttle_check(request, TOKEN_THROTTLES)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        response = _oauth_response(
+            {
+                "error": "temporarily_unavailable",
+                "error_description": f"Too many token requests; retry in {seconds} seconds.",
+            },
+            429,
+        )
+        response["Retry-After"] = str(seconds)
+        return response
     if request.content_type != "application/x-www-form-urlencoded":
         return _oauth_response(
             {
@@ -107,6 +125,11 @@ def subscription_collection(request: HttpRequest) -> HttpResponse:
             subscription = subscriptions.subscription_create(
                 caller=caller, resource=_json_body(request)
             )
+            # The handshake, after commit (requested → active or error); the beat's run
+            # catches it up if the nudge is lost.
+            transaction.on_commit(
+                partial(tasks.subscription_handshake_task.delay, subscription.pk), robust=True
+            )
             response = fhir_response(subscriptions.subscription_resource(subscription), 201)
             response["Location"] = request.build_absolute_uri(
                 reverse("fhir:subscription-detail", args=[subscription.pk])
@@ -145,6 +168,20 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 200,
             )
         return fhir_response(subscriptions.subscription_resource(subscription))
+    except smart.SmartError as exc:
+        return _auth_error(exc)
+    except FhirError as exc:
+        return exc.response()
+
+
+@require_GET
+def subscription_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET /fhir/Subscription/{id}/$status (R4 Subscriptions Backport): a searchset Bundle
+    with the subscription's SubscriptionStatus (type query-status). The caller's own only."""
+    try:
+        caller = smart.caller_for(request, scope=smart.SmartScope.SUBSCRIPTION_READ)
+        subscription = subscriptions.subscription_get(caller=caller, pk=pk)
+        return fhir_response(subscriptions.status_search_bundle(subscription))
     except smart.SmartError as exc:
         return _auth_error(exc)
     except FhirError as exc:

@@ -88,6 +88,14 @@ def capability_statement() -> dict:
                             {"code": "delete"},
                             {"code": "search-type"},
                         ],
+                        # Instance level: GET Subscription/{id}/$status (issue 14).
+                        "operation": [
+                            {
+                                "name": "status",
+                                "definition": "http://hl7.org/fhir/uv/subscriptions-backport/"
+                                "OperationDefinition/backport-subscription-status",
+                            }
+                        ],
                         "extension": [
                             {
                                 "url": "http://hl7.org/fhir/uv/subscriptions-backport/"

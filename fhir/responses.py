@@ -335,21 +335,38 @@ def _claim_identifier(tar: Tar) -> dict:
     return {"system": tar_number_system(), "value": tar.number}
 
 
-def _item_sequences(tar: Tar) -> tuple[dict[int, int], list[dict]]:
-    """line number → Claim.item.sequence, and the items that needed no TAR."""
+def _cancelled_item(tar: Tar, sequence: int) -> dict:
+    """An item the provider cancelled by a Claim update (fhir.submit): its line was removed
+    from the request, the rest go on; answered C (X12 306 cancelled)."""
+    action = _review_action(ReviewAction.CANCELLED, tar, None, False)
+    return {
+        "itemSequence": sequence,
+        "adjudication": [
+            {
+                "extension": [action],
+                "category": {"coding": [{"system": ADJUDICATION_SYSTEM, "code": "submitted"}]},
+            }
+        ],
+    }
+
+
+def _item_sequences(tar: Tar) -> tuple[dict[int, int], list[dict], list[int]]:
+    """line number → Claim.item.sequence, the items that needed no TAR, and the sequences of
+    the items cancelled by an update."""
     pas = getattr(tar, "pas_request", None)
     if pas is None:
-        return {}, []
+        return {}, [], []
     sequences = {i["line_number"]: i["sequence"] for i in pas.items if i.get("line_number")}
-    no_tar = [i for i in pas.items if not i.get("line_number")]
-    return sequences, no_tar
+    no_tar = [i for i in pas.items if not i.get("line_number") and not i.get("cancelled")]
+    cancelled = [i["sequence"] for i in pas.items if i.get("cancelled")]
+    return sequences, no_tar, cancelled
 
 
 def claim_response(tar: Tar, *, now: datetime, inquiry: bool = False) -> dict:
     """The ClaimResponse for one TAR, referencing the Patient, insurer and requestor entries
     that `pas_response_bundle` adds beside it."""
     decision = _latest_decision(tar)
-    sequences, no_tar = _item_sequences(tar)
+    sequences, no_tar, cancelled = _item_sequences(tar)
     items = []
     actions = []
     for line in tar.lines.all():
@@ -358,6 +375,7 @@ def claim_response(tar: Tar, *, now: datetime, inquiry: bool = False) -> dict:
         actions.append(action)
     for extra in no_tar:
         items.append(_no_tar_item(extra["sequence"], extra.get("reason", "")))
+    items += [_cancelled_item(tar, sequence) for sequence in cancelled]
     items.sort(key=lambda i: i["itemSequence"])
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",

@@ -11,6 +11,7 @@ dates it cannot read) is answered with a ClaimResponse whose outcome is `error` 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from authorizations.models import (
     ReferralStatus,
     RequestType,
     Tar,
+    TarStatus,
     Urgency,
 )
 from authorizations.validators import is_procedure_code
@@ -64,6 +66,9 @@ from tar_portal.errors import DomainError, ErrorCode
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 ICD10_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
 X12_CERTIFICATION = "https://codesystem.x12.org/005010/1322"
+PAS_SD = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/"
+EXT_INFO_CHANGED = PAS_SD + "extension-infoChanged"
+EXT_INFO_CANCELLED = PAS_SD + "modifierextension-infoCancelled"
 CERTIFICATION_CANCEL = "3"  # X12 1322 "Cancel"
 # X12 1338 level of service: U urgent, 03 emergency; FHIR processpriority `stat`.
 URGENT_LEVELS = frozenset({"U", "03"})
@@ -184,11 +189,12 @@ def _certification(element: dict) -> set[str]:
 
 
 def is_cancel(claim: dict) -> bool:
-    """X12 1322 certification type 3 on the Claim (update profile) or on every item."""
+    """X12 1322 certification type 3 on the Claim (update profile), or every item cancelled
+    (type 3 or the PAS infoCancelledFlag on each)."""
     if CERTIFICATION_CANCEL in _certification(claim):
         return True
-    items = claim.get("item") or []
-    return bool(items) and all(CERTIFICATION_CANCEL in _certification(i) for i in items)
+    items = [i for i in claim.get("item") or [] if isinstance(i, dict)]
+    return bool(items) and all(_item_cancelled(i) for i in items)
 
 
 def questionnaire_answers(response: dict) -> dict[str, Any]:
@@ -591,13 +597,160 @@ def _prior_request(
     return None
 
 
+def _item_cancelled(item: dict) -> bool:
+    """PAS 2.2.1: an item is cancelled by certification type 3 on it, or by the
+    `infoCancelledFlag` modifier extension set true (modifierextension-infoCancelled)."""
+    if CERTIFICATION_CANCEL in _certification(item):
+        return True
+    return any(
+        isinstance(ext, dict) and ext.get("url") == EXT_INFO_CANCELLED and ext.get("valueBoolean")
+        for ext in item.get("modifierExtension") or []
+    )
+
+
+def _item_change(item: dict) -> str:
+    """The item's `extension-infoChanged` code: "changed", "added", or "" (as before)."""
+    for ext in extensions(item, EXT_INFO_CHANGED):
+        return str(ext.get("valueCode") or "")
+    return ""
+
+
+@dataclass
+class ItemChanges:
+    """What a PASClaimUpdate's items ask, by Claim.item.sequence (PAS: sequences stay the same
+    across every instance of the request)."""
+
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: list[Any] = field(default_factory=list)
+
+    def any(self) -> bool:
+        return bool(self.changed or self.added or self.cancelled)
+
+
+def item_changes(claim: dict, known: set[Any]) -> ItemChanges:
+    """Sort the update's items: cancelled (flag or type 3), added (infoChanged = added, or a
+    sequence the request never had), changed (infoChanged = changed); an item without a flag
+    is as it was and changes nothing."""
+    changes = ItemChanges()
+    for item in claim.get("item") or []:
+        if not isinstance(item, dict):
+            continue
+        mode = _item_change(item)
+        if _item_cancelled(item):
+            changes.cancelled.append(item.get("sequence"))
+        elif mode == "added" or (mode == "changed" and item.get("sequence") not in known):
+            changes.added.append(item)
+        elif mode == "changed":
+            changes.changed.append(item)
+    return changes
+
+
+def _lines_of(
+    items: list[dict[str, Any]],
+    *,
+    bundle: dict,
+    user: User,
+    organization: ProviderOrganization,
+    now: datetime,
+) -> dict[Any, services.LineInput]:
+    """The service lines of some items of the update, read as a submission reads them (the
+    same member, provider, code, date and diagnosis checks), by item sequence."""
+    if not items:
+        return {}
+    partial = copy.deepcopy(bundle)
+    partial["entry"][0]["resource"]["item"] = copy.deepcopy(items)
+    reading = read_claim(bundle=partial, user=user, organization=organization, now=now)
+    if reading.no_tar:
+        raise Rejected(
+            [
+                (
+                    RejectReason.INVALID_PROCEDURE,
+                    f"{_CLAIM}.item",
+                    f"Item {entry['sequence']}: {entry['code']} needs no TAR; leave it out.",
+                )
+                for entry in reading.no_tar
+            ]
+        )
+    return {
+        entry["sequence"]: reading.data.lines[entry["line_number"] - 1]
+        for entry in reading.item_map
+    }
+
+
+def _amend(
+    *,
+    tar: Tar,
+    prior: PasRequest,
+    changes: ItemChanges,
+    bundle: dict,
+    user: User,
+    organization: ProviderOrganization,
+    now: datetime,
+) -> None:
+    """The update's line changes through the kernel: AMEND_LINES, or WITHDRAW when every
+    line is cancelled and none added (PRODUCT §11: a cancel is a withdrawal). The request's
+    item map follows (a cancelled item is answered C from then on)."""
+    by_sequence = {i.get("sequence"): i for i in prior.items}
+    line_of = {s: i["line_number"] for s, i in by_sequence.items() if i.get("line_number")}
+    changed = _lines_of(
+        changes.changed, bundle=bundle, user=user, organization=organization, now=now
+    )
+    added = _lines_of(changes.added, bundle=bundle, user=user, organization=organization, now=now)
+    cancel = sorted({line_of[s] for s in changes.cancelled if s in line_of})
+    open_lines = set(tar.lines.values_list("line_number", flat=True))
+    if not added and open_lines and open_lines <= set(cancel):
+        services.tar_withdraw(
+            tar_id=tar.pk,
+            user=user,
+            reason="Every item cancelled by the requesting provider (PAS Claim update).",
+        )
+        return
+    cancelled_words = ", ".join(str(s) for s in changes.cancelled)
+    services.tar_amend_lines(
+        tar_id=tar.pk,
+        user=user,
+        amendment=services.LineAmendment(
+            add=list(added.values()),
+            change={line_of[s]: line for s, line in changed.items() if s in line_of},
+            cancel=cancel,
+        ),
+        reason="Changed by the requesting provider (PAS Claim update)"
+        + (f"; items {cancelled_words} cancelled." if cancelled_words else "."),
+        now=now,
+    )
+    numbers = sorted(set(tar.lines.values_list("line_number", flat=True)) - open_lines)
+    items = [
+        (
+            {**i, "line_number": None, "cancelled": True}
+            if i.get("sequence") in changes.cancelled
+            else i
+        )
+        for i in prior.items
+    ]
+    for sequence, number in zip(added, numbers, strict=True):
+        items = [i for i in items if i.get("sequence") != sequence]
+        items.append({"sequence": sequence, "line_number": number, "code": added[sequence].code})
+    for sequence, line in changed.items():
+        for entry in items:
+            if entry.get("sequence") == sequence and entry.get("line_number"):
+                entry["code"] = line.code
+    PasRequest.objects.filter(pk=prior.pk).update(items=items)
+
+
 def pas_update(
     *, user: User, organization: ProviderOrganization, bundle: dict, now: datetime
 ) -> dict:
     """A PASClaimUpdate or a cancel, on the organization's own earlier request, through the
-    workflow kernel: a cancel (certification type 3) withdraws the TAR; an update answers the
-    plan's information request with the changed items' answers (RECEIVE_INFO). Anything else
-    the workflow does not allow is an error answer naming why, and changes nothing."""
+    workflow kernel:
+    - a cancel (certification type 3 on the Claim or on every item) withdraws the TAR;
+    - items flagged cancelled, changed or added (PAS `infoCancelledFlag`, certification type
+      3 on the item, `infoChanged`) change those lines (AMEND_LINES): the others go on, and
+      the whole request is withdrawn when every line is cancelled;
+    - answers in a DTR QuestionnaireResponse answer the plan's information request
+      (RECEIVE_INFO), before the line changes when both come together.
+    All of it in one transaction. Anything the workflow does not allow is an error answer
+    naming why, and changes nothing."""
     claim = bundle["entry"][0]["resource"]
     prior = _prior_request(bundle, claim, organization)
     if prior is None:
@@ -614,31 +767,54 @@ def pas_update(
         )
     # Scope as the REST API does; the kernel checks it again under the row lock.
     tar = selectors.tar_get(user=user, tar_id=prior.tar_id)
+    changes = item_changes(claim, {i.get("sequence") for i in prior.items})
     try:
-        if is_cancel(claim):
-            services.tar_withdraw(
-                tar_id=tar.pk,
-                user=user,
-                reason="Cancelled by the requesting provider (PAS certification type 3).",
-            )
-        else:
-            answers = _answers(bundle, claim)
-            services.tar_receive_info(
-                tar_id=tar.pk,
-                user=user,
-                response="Updated by the requesting provider (PAS Claim update): "
-                + ", ".join(
-                    f"item {i.get('sequence')}"
-                    for i in claim.get("item") or []
-                    if isinstance(i, dict)
-                ),
-                answers=answers,
-            )
+        with transaction.atomic():
+            # Type 3 on the Claim cancels the request; on items, those items (which may be
+            # every line: `_amend` withdraws the request then).
+            if CERTIFICATION_CANCEL in _certification(claim) or not (
+                changes.any() or is_update(claim)
+            ):
+                services.tar_withdraw(
+                    tar_id=tar.pk,
+                    user=user,
+                    reason="Cancelled by the requesting provider (PAS certification type 3).",
+                )
+            else:
+                answers = _answers(bundle, claim)
+                # Answers answer an information request; with line changes, only when one
+                # is open (the lines are then evaluated with the new answers).
+                if not changes.any() or (answers and tar.status == TarStatus.PENDED):
+                    services.tar_receive_info(
+                        tar_id=tar.pk,
+                        user=user,
+                        response="Updated by the requesting provider (PAS Claim update): "
+                        + ", ".join(
+                            f"item {i.get('sequence')}"
+                            for i in claim.get("item") or []
+                            if isinstance(i, dict)
+                        ),
+                        answers=answers,
+                    )
+                if changes.any():
+                    _amend(
+                        tar=tar,
+                        prior=prior,
+                        changes=changes,
+                        bundle=bundle,
+                        user=user,
+                        organization=organization,
+                        now=now,
+                    )
+    except Rejected as rejected:
+        return error_response_bundle(request_bundle=bundle, errors=rejected.faults, now=now)
     except DomainError as error:
         if error.code in (ErrorCode.INVALID_TRANSITION, ErrorCode.INVALID):
+            faults = _faults_from(error) if error.fields else []
             return error_response_bundle(
                 request_bundle=bundle,
-                errors=[(RejectReason.INPUT_ERRORS, _CLAIM, f"{tar.number}: {error.message}")],
+                errors=faults
+                or [(RejectReason.INPUT_ERRORS, _CLAIM, f"{tar.number}: {error.message}")],
                 now=now,
             )
         raise

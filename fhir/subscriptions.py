@@ -46,6 +46,7 @@ from fhir.auth_models import (
     SubscriptionStatus,
 )
 from fhir.responses import pas_response_bundle
+from fhir.secrets import SealError
 from fhir.smart import Caller
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ TOPIC = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTop
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 FILTER_CRITERIA = BACKPORT + "backport-filter-criteria"
 PAYLOAD_CONTENT = BACKPORT + "backport-payload-content"
+HEARTBEAT_PERIOD = BACKPORT + "backport-heartbeat-period"
 PAS_SUBSCRIPTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-subscription"
 STATUS_PROFILE = BACKPORT + "backport-subscription-status-r4"
 FHIR_JSON = "application/fhir+json"
@@ -76,6 +78,9 @@ MAX_ATTEMPTS = 10
 LEASE = timedelta(minutes=2)
 SEND_TIMEOUT_SECONDS = 10
 BATCH = 20
+# The beat runs the sender every minute (TAR_FHIR_DELIVERIES_SECONDS): no finer heartbeat.
+MIN_HEARTBEAT_SECONDS = 60
+MAX_HEARTBEAT_SECONDS = 24 * 3600
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -142,6 +147,26 @@ def _header_lines(channel: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _heartbeat_period(channel: Mapping[str, Any]) -> int | None:
+    """The backport heartbeat-period extension on the channel (seconds), or None."""
+    for extension in channel.get("extension") or []:
+        if isinstance(extension, Mapping) and extension.get("url") == HEARTBEAT_PERIOD:
+            value = extension.get("valueUnsignedInt", extension.get("valueInteger"))
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not MIN_HEARTBEAT_SECONDS <= value <= MAX_HEARTBEAT_SECONDS
+            ):
+                raise FhirError(
+                    400,
+                    "invalid",
+                    f"heartbeatPeriod: whole seconds from {MIN_HEARTBEAT_SECONDS} to "
+                    f"{MAX_HEARTBEAT_SECONDS}.",
+                )
+            return value
+    return None
+
+
 @transaction.atomic
 def subscription_create(
     *, caller: Caller, resource: Any, now: datetime | None = None
@@ -171,6 +196,7 @@ def subscription_create(
     if content not in (None, "full-resource"):
         raise FhirError(400, "not-supported", "Only full-resource payloads are sent.")
     headers = _header_lines(channel)
+    heartbeat = _heartbeat_period(channel)
     criteria_filter = _extension_value(resource.get("_criteria"), FILTER_CRITERIA, "valueString")
     if criteria_filter is not None:
         name, _, value = str(criteria_filter).partition("=")
@@ -197,15 +223,17 @@ def subscription_create(
         organization=caller.organization,
         client=caller.client,
         created_by=caller.user,
-        status=SubscriptionStatus.ACTIVE,
+        # Active once the endpoint answers the handshake (handshakes_send).
+        status=SubscriptionStatus.REQUESTED,
         topic=TOPIC,
         reason=str(resource.get("reason") or "")[:200],
         endpoint=endpoint,
-        headers=headers,
         content="full-resource",
         end=end,
+        heartbeat_period=heartbeat,
         created_at=now,
     )
+    subscription.headers = headers  # sealed at rest (fhir.secrets)
     subscription.full_clean()
     subscription.save()
     return subscription
@@ -241,9 +269,9 @@ def subscription_resource(subscription: Subscription) -> dict[str, Any]:
         "payload": FHIR_JSON,
         "_payload": {"extension": [{"url": PAYLOAD_CONTENT, "valueCode": subscription.content}]},
     }
-    if subscription.headers:
-        # The names only: values are the receiver's own secrets.
-        channel["header"] = [h.split(":", 1)[0] + ": ***" for h in subscription.headers]
+    if subscription.header_names:
+        # The names only: values are the receiver's own secrets (encrypted at rest).
+        channel["header"] = [f"{name}: ***" for name in subscription.header_names]
     resource: dict[str, Any] = {
         "resourceType": "Subscription",
         "id": str(subscription.pk),
@@ -253,6 +281,10 @@ def subscription_resource(subscription: Subscription) -> dict[str, Any]:
         "criteria": TOPIC,
         "channel": channel,
     }
+    if subscription.heartbeat_period:
+        channel["extension"] = [
+            {"url": HEARTBEAT_PERIOD, "valueUnsignedInt": subscription.heartbeat_period}
+        ]
     if subscription.end:
         resource["end"] = subscription.end.isoformat()
     return resource
@@ -390,8 +422,10 @@ def _claim(now: datetime) -> list[int]:
                 Q(status=DeliveryStatus.PENDING)
                 | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
             )
+            # Nothing is sent before the handshake is answered (R4 Subscriptions Backport).
+            .exclude(subscription__status=SubscriptionStatus.REQUESTED)
             .order_by("next_attempt_at", "pk")
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .values_list("pk", flat=True)[:BATCH]
         )
         Delivery.objects.filter(pk__in=due).update(
@@ -401,13 +435,23 @@ def _claim(now: datetime) -> list[int]:
 
 
 def _post(delivery: Delivery, body: dict[str, Any]) -> tuple[int | None, str]:
+    return _post_to(delivery.subscription, body)
+
+
+def _post_to(subscription: Subscription, body: dict[str, Any]) -> tuple[int | None, str]:
+    """POST a notification: (status code or None, '' on a 2xx or why not: an exception type
+    or "HTTP status", never a message or the body)."""
     headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON}
-    for line in delivery.subscription.headers:
+    try:
+        lines = subscription.headers
+    except SealError:
+        return None, "SealError"  # the key changed with no fallback: retried, then abandoned
+    for line in lines:
         name, _, value = line.partition(":")
         headers[name.strip()] = value.strip()
     try:
         answer = requests.post(
-            delivery.subscription.endpoint,
+            subscription.endpoint,
             json=body,
             headers=headers,
             timeout=SEND_TIMEOUT_SECONDS,
@@ -450,6 +494,7 @@ def delivery_send(delivery_id: int, *, now: datetime | None = None) -> str:
             Subscription.objects.filter(pk=subscription.pk, status=SubscriptionStatus.ERROR).update(
                 status=SubscriptionStatus.ACTIVE
             )
+            Subscription.objects.filter(pk=subscription.pk).update(last_sent_at=now)
             return DeliveryStatus.DELIVERED
         final = attempts >= MAX_ATTEMPTS
         Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
@@ -471,6 +516,151 @@ def delivery_send(delivery_id: int, *, now: datetime | None = None) -> str:
         error,
     )
     return DeliveryStatus.ABANDONED if final else DeliveryStatus.PENDING
+
+
+# --------------------------------------------------------------------------------------------
+# Handshake and heartbeat (R4 Subscriptions Backport, as PAS 2.2.1 uses it)
+
+
+def status_bundle(subscription: Subscription, kind: str, *, now: datetime) -> dict[str, Any]:
+    """A notification without events: a history Bundle whose only entry is the
+    SubscriptionStatus Parameters of type `handshake` or `heartbeat`."""
+    base = settings.PORTAL_BASE_URL.rstrip("/") + "/fhir"
+    status = "requested" if kind == "handshake" else subscription.status
+    parameters = {
+        "resourceType": "Parameters",
+        "meta": {"profile": [STATUS_PROFILE]},
+        "parameter": [
+            {
+                "name": "subscription",
+                "valueReference": {"reference": f"{base}/Subscription/{subscription.pk}"},
+            },
+            {"name": "topic", "valueCanonical": TOPIC},
+            {"name": "status", "valueCode": status},
+            {"name": "type", "valueCode": kind},
+            {
+                "name": "events-since-subscription-start",
+                "valueString": str(subscription.events_since_start),
+            },
+        ],
+    }
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "timestamp": now.isoformat(),
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{kind}-{subscription.pk}-{int(now.timestamp())}",
+                "resource": parameters,
+                "request": {
+                    "method": "GET",
+                    "url": f"{base}/Subscription/{subscription.pk}/$status",
+                },
+                "response": {"status": "200"},
+            }
+        ],
+    }
+
+
+def status_search_bundle(subscription: Subscription) -> dict[str, Any]:
+    """The `$status` answer: a searchset Bundle holding the SubscriptionStatus (query-status)."""
+    now = timezone.now()
+    entry = status_bundle(subscription, "query-status", now=now)["entry"][0]
+    parameters = entry["resource"]
+    for parameter in parameters["parameter"]:
+        if parameter["name"] == "status":
+            parameter["valueCode"] = subscription.status
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": now.isoformat(),
+        "total": 1,
+        "entry": [
+            {"fullUrl": entry["fullUrl"], "resource": parameters, "search": {"mode": "match"}}
+        ],
+    }
+
+
+def handshake_send(subscription_id: int, *, now: datetime | None = None) -> str:
+    """The handshake of a requested subscription: POST a `handshake` notification; a 2xx
+    answer makes it active, anything else puts it in error (the backport's requested → active
+    | error). Claimed by a lease on `handshake_at`, so two workers do not both send it.
+    Returns the subscription's status after."""
+    now = now or timezone.now()
+    claimed = (
+        Subscription.objects.filter(pk=subscription_id, status=SubscriptionStatus.REQUESTED)
+        .filter(Q(handshake_at__isnull=True) | Q(handshake_at__lt=now - LEASE))
+        .update(handshake_at=now)
+    )
+    subscription = Subscription.objects.get(pk=subscription_id)
+    if not claimed:
+        return subscription.status
+    status_code, error = _post_to(subscription, status_bundle(subscription, "handshake", now=now))
+    outcome = SubscriptionStatus.ERROR if error else SubscriptionStatus.ACTIVE
+    Subscription.objects.filter(pk=subscription.pk, status=SubscriptionStatus.REQUESTED).update(
+        status=outcome,
+        handshake_status_code=status_code,
+        handshake_error=error,
+        last_sent_at=now,
+    )
+    if error:
+        logger.warning(
+            "subscription %s handshake failed: %s %s", subscription.pk, status_code, error
+        )
+    return outcome
+
+
+def handshakes_send(*, now: datetime | None = None) -> int:
+    """Handshake every requested subscription not being handshaken. Returns how many were
+    tried."""
+    now = now or timezone.now()
+    pending = list(
+        Subscription.objects.filter(status=SubscriptionStatus.REQUESTED)
+        .filter(Q(handshake_at__isnull=True) | Q(handshake_at__lt=now - LEASE))
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    for subscription_id in pending:
+        handshake_send(subscription_id, now=now)
+    return len(pending)
+
+
+def heartbeats_send(*, now: datetime | None = None) -> int:
+    """A `heartbeat` notification to each active subscription with a heartbeatPeriod that
+    was sent nothing for that long (the beat runs this every minute). A failed heartbeat puts
+    the subscription in error (the next delivered notification makes it active again).
+    Returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    candidates = (
+        Subscription.objects.filter(
+            status=SubscriptionStatus.ACTIVE, heartbeat_period__isnull=False
+        )
+        .filter(Q(end__isnull=True) | Q(end__gt=now))
+        .order_by("pk")
+    )
+    for subscription in candidates:
+        last = subscription.last_sent_at or subscription.handshake_at or subscription.created_at
+        period = timedelta(seconds=subscription.heartbeat_period or 0)
+        if last + period > now:
+            continue
+        # Claimed by moving last_sent_at: a second worker sees it moved and sends nothing.
+        if not Subscription.objects.filter(
+            pk=subscription.pk, last_sent_at=subscription.last_sent_at
+        ).update(last_sent_at=now):
+            continue
+        status_code, error = _post_to(
+            subscription, status_bundle(subscription, "heartbeat", now=now)
+        )
+        if error:
+            Subscription.objects.filter(
+                pk=subscription.pk, status=SubscriptionStatus.ACTIVE
+            ).update(status=SubscriptionStatus.ERROR)
+            logger.warning(
+                "subscription %s heartbeat failed: %s %s", subscription.pk, status_code, error
+            )
+        else:
+            sent += 1
+    return sent
 
 
 def deliveries_send(*, now: datetime | None = None) -> dict[str, int]:

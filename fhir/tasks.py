@@ -20,5 +20,18 @@ def subscriptions_on_event(event: DomainEvent) -> None:
 
 @shared_task(name="fhir.tasks.deliveries_send", acks_late=True)
 def deliveries_send_task() -> dict[str, int]:
-    """Send the due subscription notifications; idempotent (claims with SKIP LOCKED)."""
-    return subscriptions.deliveries_send()
+    """The beat's run (every minute) and the nudge: the pending handshakes first (their
+    subscriptions' notifications wait for them), then the due notifications, then the
+    heartbeats owed. Idempotent (leases and SKIP LOCKED)."""
+    handshakes = subscriptions.handshakes_send()
+    counts = subscriptions.deliveries_send()
+    return {**counts, "handshakes": handshakes, "heartbeats": subscriptions.heartbeats_send()}
+
+
+@shared_task(name="fhir.tasks.subscription_handshake", acks_late=True)
+def subscription_handshake_task(subscription_id: int) -> str:
+    """Nudged after a subscription is created: its handshake, then what waited for it."""
+    status = subscriptions.handshake_send(subscription_id)
+    if status == "active":
+        subscriptions.deliveries_send()
+    return status

@@ -23,6 +23,11 @@ urlpatterns: list = [
     ),
     path("fhir/Subscription", auth_views.subscription_collection, name="subscription-list"),
     path("fhir/Subscription/<int:pk>", auth_views.subscription_detail, name="subscription-detail"),
+    path(
+        "fhir/Subscription/<int:pk>/$status",
+        auth_views.subscription_status,
+        name="subscription-status",
+    ),
     path("cds-services", hook_views.discovery, name="cds-discovery"),
     path("cds-services/<str:service_id>", hook_views.service, name="cds-service"),
     path(

@@ -3,6 +3,7 @@ forms, admin and tasks call these; they hold no business rules of their own. Eve
 change is an action of the TAR machine applied by the workflow kernel
 (authorizations.workflow.perform)."""
 
+from authorizations.services.amendment import LineAmendment, tar_amend_lines
 from authorizations.services.attachments import (
     ALLOWED_ATTACHMENT_TYPES,
     attachment_add,
@@ -47,6 +48,7 @@ __all__ = [
     "ALLOWED_ATTACHMENT_TYPES",
     "INTAKE_CHANNELS",
     "PROVIDER_CHANNELS",
+    "LineAmendment",
     "LineDecision",
     "LineInput",
     "OralNoticeInput",
@@ -59,6 +61,7 @@ __all__ = [
     "history_record",
     "referral_create",
     "sniff_content_type",
+    "tar_amend_lines",
     "tar_auto_approve",
     "tar_claim",
     "tar_decide",

@@ -159,6 +159,9 @@ TAR_THROTTLE_RATES = {
     "member_lookup_address": env_str("TAR_THROTTLE_MEMBER_LOOKUP_ADDRESS", "60/min"),
     "login_username": env_str("TAR_THROTTLE_LOGIN_USERNAME", "20/min"),
     "login_address": env_str("TAR_THROTTLE_LOGIN_ADDRESS", "60/min"),
+    # The SMART token endpoint (fhir/throttles.py), per client and per address.
+    "fhir_token_client": env_str("TAR_THROTTLE_FHIR_TOKEN_CLIENT", "30/min"),
+    "fhir_token_address": env_str("TAR_THROTTLE_FHIR_TOKEN_ADDRESS", "120/min"),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -29,6 +29,7 @@ def test_capability_statement_is_public_r4_and_pas():
         ("Claim", "submit"),
         ("Claim", "inquire"),
         ("Questionnaire", "questionnaire-package"),
+        ("Subscription", "status"),  # instance level: Subscription/{id}/$status
     }
     interactions = {
         (r["type"], i["code"]) for r in rest["resource"] for i in r.get("interaction") or []
@@ -46,6 +47,7 @@ def test_every_named_operation_is_routed_here():
     # fhir-auth's, present once both branches are merged.
     for path in ("/fhir/Claim/$submit", "/fhir/Claim/$inquire", "/fhir/metadata"):
         resolve(path)
+    resolve("/fhir/Subscription/1/$status")
     with pytest.raises(Resolver404):
         resolve("/fhir/Claim/$validate")
 

@@ -324,6 +324,9 @@ def test_what_the_capability_statement_names_is_routed(http):
         if resource["type"] == "Subscription":
             assert http.get("/fhir/Subscription").status_code == 401  # routed, needs a token
         for operation in resource.get("operation") or []:
+            if resource["type"] == "Subscription":  # instance level
+                assert http.get(f"/fhir/Subscription/1/${operation['name']}").status_code == 401
+                continue
             path = f"/fhir/{resource['type']}/${operation['name']}"
             assert http.post(path, "{}", "application/fhir+json").status_code != 404, path
     assert http.get("/.well-known/smart-configuration").status_code == 200

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from authorizations.models import Tar
 from authorizations.workflow.outbox import events_dispatch
 from fhir.auth_models import AccessToken
-from fhir.subscriptions import deliveries_send
+from fhir.subscriptions import deliveries_send, handshakes_send
 from tests.fhir import pas
 from tests.fhir.pas import (
     ESI_MEETS,
@@ -118,6 +118,7 @@ def test_the_subscriber_hears_the_decision_of_its_smart_submission(world, api):
             HTTP_AUTHORIZATION=f"Bearer {token}",
         )
         assert created.status_code == 201
+        handshakes_send()
         post(_client(token), SUBMIT, adapt(example(HOMECARE), world, answers=ESI_MEETS))
         tar = Tar.objects.get()
         decided = api("nurse").post(
@@ -127,7 +128,8 @@ def test_the_subscriber_hears_the_decision_of_its_smart_submission(world, api):
         events_dispatch()
         deliveries_send()
     # The pend was superseded by the decision before the outbox ran: one notification, A1.
-    (body,) = server.bodies
+    handshake, body = server.bodies
+    assert handshake["entry"][0]["resource"]["parameter"][3]["valueCode"] == "handshake"
     response_bundle = body["entry"][1]["resource"]
     assert review_actions(response_bundle) == ["A1"]
     assert claim_of(response_bundle)["preAuthRef"] == tar.number

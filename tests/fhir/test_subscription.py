@@ -16,7 +16,7 @@ from accounts.tokens import token_issue
 from authorizations.models import DomainEvent, EventKind
 from authorizations.workflow.outbox import events_dispatch
 from fhir.auth_models import Delivery, DeliveryAttempt, Subscription
-from fhir.subscriptions import TOPIC, deliveries_send
+from fhir.subscriptions import TOPIC, deliveries_send, handshakes_send
 from tests.conftest import BUSINESS_MORNING
 from tests.fhir.smart_helpers import access_token, receiver, register
 
@@ -95,7 +95,7 @@ def test_a_client_subscribes_for_its_organization(world, tokens):
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["status"] == "active"
+    assert body["status"] == "requested"  # active once the handshake is answered
     assert body["criteria"] == TOPIC
     assert body["channel"]["header"] == ["Authorization: ***"]  # the receiver's secret stays
     assert response["Location"].endswith(f"/fhir/Subscription/{body['id']}")
@@ -111,7 +111,7 @@ def test_organization_b_cannot_see_delete_or_filter_on_as_subscriptions(world, t
     assert _get(tokens["b"], path).status_code == 404
     deleted = Client().delete(path, HTTP_AUTHORIZATION=f"Bearer {tokens['b']}")
     assert deleted.status_code == 404
-    assert Subscription.objects.get(pk=created["id"]).status == "active"
+    assert Subscription.objects.get(pk=created["id"]).status == "requested"
     assert _get(tokens["b"]).json()["total"] == 0
     assert _get(tokens["a"]).json()["total"] == 1
     # B may not subscribe to A's requests by naming A's NPI in the filter.
@@ -226,9 +226,11 @@ def _decide(api, tar_id: int, outcome: str = "approved") -> None:
 def test_each_event_is_delivered_once_with_a_retry_after_a_failure(
     world, tokens, submit, api, caplog
 ):
-    with receiver(answers=[500]) as server:
+    with receiver(answers=[200, 200, 500]) as server:
         assert _post(tokens["a"], resource(server.url)).status_code == 201
         coastal = _post(tokens["b"], resource(server.url + "/coastal")).json()
+        assert handshakes_send() == 2  # both answered: active
+        del server.bodies[:2]
         tar_id = submit()  # Redwood's request: pended (A4) for review
         events_dispatch()
         delivery = Delivery.objects.get()
@@ -291,18 +293,20 @@ def test_each_event_is_delivered_once_with_a_retry_after_a_failure(
 def test_an_approved_at_once_request_is_not_notified_as_pended(world, tokens, submit, api):
     with receiver() as server:
         _post(tokens["a"], resource(server.url))
+        handshakes_send()
         tar_id = submit()
         _decide(api, tar_id)  # decided before the outbox ran
         events_dispatch()
         deliveries_send()
     kinds = list(Delivery.objects.values_list("event__kind", flat=True))
     assert kinds == [EventKind.TAR_DECIDED]
-    assert len(server.bodies) == 1
+    assert len(server.bodies) == 2  # the handshake and the decision
 
 
 def test_a_delivery_is_given_up_after_the_last_attempt(world, tokens, submit):
-    with receiver(answers=[503] * 20) as server:
+    with receiver(answers=[200] + [503] * 20) as server:
         _post(tokens["a"], resource(server.url))
+        handshakes_send()
         submit()
         events_dispatch()
         at = timezone.now()
@@ -312,7 +316,7 @@ def test_a_delivery_is_given_up_after_the_last_attempt(world, tokens, submit):
     delivery = Delivery.objects.get()
     assert delivery.status == "abandoned"
     assert delivery.attempts == 10
-    assert len(server.bodies) == 10
+    assert len(server.bodies) == 11  # the handshake and ten attempts
     assert Subscription.objects.get().status == "error"
 
 
@@ -330,8 +334,9 @@ def test_a_subscription_turned_off_is_owed_nothing(world, tokens, submit):
 def test_the_admin_shows_deliveries_and_attempts(world, tokens, submit):
     from accounts.models import Role, User
 
-    with receiver(answers=[500]) as server:
+    with receiver(answers=[200, 500]) as server:
         _post(tokens["a"], resource(server.url))
+        handshakes_send()
         submit()
         events_dispatch()
         deliveries_send()

@@ -11,7 +11,7 @@ from celery import group
 from django.test import Client
 from django.utils import timezone
 
-from fhir.auth_models import Delivery, DeliveryAttempt
+from fhir.auth_models import Delivery, DeliveryAttempt, Subscription
 from fhir.tasks import deliveries_send_task
 from tests.fhir.smart_helpers import access_token, receiver, register
 from tests.fhir.test_subscription import resource
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 def test_the_worker_notifies_once_and_retries_after_a_failure(world, submit, worker_queue):  # noqa: F811
     client, key = register(world.redwood)
     token = access_token(Client(), client, key, "system/Subscription.*")
-    with receiver(answers=[500]) as server:
+    with receiver(answers=[200, 500]) as server:  # the handshake, then a failure
         created = Client().post(
             "/fhir/Subscription",
             json.dumps(resource(server.url)),
@@ -34,6 +34,7 @@ def test_the_worker_notifies_once_and_retries_after_a_failure(world, submit, wor
         assert created.status_code == 201
         worker = start_worker(worker_queue)
         try:
+            wait_for(lambda: Subscription.objects.get().status == "active")  # the handshake
             submit()  # commits; the outbox nudge runs in the worker, which owes and sends
             wait_for(lambda: DeliveryAttempt.objects.count() == 1)
             assert Delivery.objects.get().status == "pending"  # the receiver said 500
@@ -45,7 +46,8 @@ def test_the_worker_notifies_once_and_retries_after_a_failure(world, submit, wor
         finally:
             worker.terminate()
             worker.wait(timeout=30)
-    assert len(server.bodies) == 2  # the failed POST and the one delivery
+    assert len(server.bodies) == 3  # the handshake, the failed POST and the one delivery
+    assert server.bodies[0]["entry"][0]["resource"]["parameter"][3]["valueCode"] == "handshake"
     assert DeliveryAttempt.objects.count() == 2
     body = server.bodies[-1]
     assert body["type"] == "history"
