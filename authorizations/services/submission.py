@@ -425,7 +425,7 @@ def _tar_build(
     if data.requesting_provider:
         requesting = provider_by_npi(data.requesting_provider, "requesting_provider", errors)
     elif user.provider_id:
-        requesting = _own_provider(user, servicing)
+        requesting = _own_provider(user.provider_id, servicing)
     else:
         requesting = None
         errors.setdefault("requesting_provider", []).append("Name the requesting provider's NPI.")
@@ -550,13 +550,13 @@ def _tar_build(
     return tar, lines
 
 
-def _own_provider(user: User, servicing: Provider | None) -> Provider:
+def _own_provider(provider_id: int, servicing: Provider | None) -> Provider | None:
     """The caller's own provider with its organization: the servicing provider already read
     when it is the same one, else one query (`user.provider` and then its organization were
     two, issue 16)."""
-    if servicing is not None and servicing.pk == user.provider_id:
+    if servicing is not None and servicing.pk == provider_id:
         return servicing
-    return Provider.objects.select_related("organization").get(pk=user.provider_id)
+    return Provider.objects.select_related("organization").filter(pk=provider_id).first()
 
 
 def _member_for(cin: str, in_hand: Member | None, errors: dict[str, list[str]]) -> Member | None:
