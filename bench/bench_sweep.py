@@ -126,6 +126,9 @@ def main() -> None:
         f"{followup_seconds / sweep:.1f}x (was 48x)"
     )
 
+    print(f"\nSQL of the follow-up ({len(followup_queries)} statements):")
+    for query in followup_queries.captured_queries:
+        print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:150]}")
     print(f"\nSQL of one sweep ({len(captured)} statements):")
     for query in captured:
         text = query["sql"]
