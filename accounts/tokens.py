@@ -17,6 +17,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.models import AuthToken
 from knox.signals import token_expired
@@ -63,3 +64,10 @@ class TokenAuthentication(KnoxTokenAuthentication):
             token_expired.send(sender=self.__class__, username=username, source="auth_token")
             return True
         return False
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The OpenAPI security scheme of the class above: knox's `Authorization: Token <key>`
+    (drf-spectacular's knox extension matches knox's own class only)."""
+
+    target_class = "accounts.tokens.TokenAuthentication"
