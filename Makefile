@@ -53,7 +53,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py \
 		authorizations/workflow authorizations/transitions.py authorizations/deadlines.py \
 		authorizations/services authorizations/selectors.py authorizations/icd10.py \
-		authorizations/calendar.py authorizations/numbering.py tar_portal/pagination.py \
+		authorizations/calendar.py authorizations/numbering.py tar_portal/pagination.py tar_portal/serializers.py \
 		appeals/machines.py appeals/determinations.py appeals/services appeals/selectors.py appeals/sweep.py \
 		notifications/policy.py notifications/services.py notifications/selectors.py \
 		criteria/services.py accounts/services.py portal/services.py portal/selectors.py \

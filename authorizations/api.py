@@ -39,6 +39,7 @@ from authorizations.transitions import TAR, Action
 from authorizations.workflow import Machine, available_actions, check_role
 from tar_portal.errors import DomainError, ErrorCode
 from tar_portal.pagination import Pagination
+from tar_portal.serializers import PrebuiltModelSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -215,7 +216,7 @@ class ReferralDetailApi(APIView):
 # --- TARs ----------------------------------------------------------------------------------
 
 
-class LineOutput(serializers.ModelSerializer):
+class LineOutput(PrebuiltModelSerializer):
     criteria_set = serializers.SerializerMethodField()
 
     class Meta:
@@ -246,7 +247,7 @@ class LineOutput(serializers.ModelSerializer):
         return {"id": evaluation["criteria_set"], "version": evaluation.get("version")}
 
 
-class TarListOutput(serializers.ModelSerializer):
+class TarListOutput(PrebuiltModelSerializer):
     member = serializers.CharField(source="member.cin")
     member_name = serializers.CharField(source="member.full_name")
     requesting_provider = serializers.CharField(source="requesting_provider.npi")

@@ -126,6 +126,9 @@ def main() -> None:
         f"{followup_seconds / sweep:.1f}x (was 48x)"
     )
 
+    print(f"\nSQL of the follow-up ({len(followup_queries)} statements):")
+    for query in followup_queries.captured_queries:
+        print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:150]}")
     print(f"\nSQL of one sweep ({len(captured)} statements):")
     for query in captured:
         text = query["sql"]
@@ -176,7 +179,7 @@ def load(count: int, now) -> None:
                 status, answers, late_submission, late_submission_rule, submitted_by_id,
                 status_before_pend, effective_received_at, decision_due_at, decision_due_rule,
                 original_decision_due_at, extension_count, reason_code, provider_notice_rule,
-                created_at, updated_at)
+                member_notice_rule, intake_flags, created_at, updated_at)
             SELECT
                 'TAR-BENCH-' || lpad(g::text, 7, '0'),
                 (ARRAY[{",".join(str(m.pk) for m in members)}])[1 + g %% 50],
@@ -187,7 +190,7 @@ def load(count: int, now) -> None:
                 %(now)s + interval '25 hours' + (g %% 43200) * interval '1 minute',
                 'routine_7_calendar_days',
                 %(now)s + interval '25 hours' + (g %% 43200) * interval '1 minute',
-                0, '', '', %(now)s, %(now)s
+                0, '', '', '', '[]'::jsonb, %(now)s, %(now)s
             FROM generate_series(1, %(count)s) AS g
             """,
             {"p": provider.pk, "o": org.pk, "u": user.pk, "now": now, "count": count},

@@ -30,7 +30,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
@@ -38,9 +38,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -48,6 +45,9 @@ from rest_framework.authentication import BaseAuthentication
 from accounts.models import Role, User
 from authorizations.models import ProviderOrganization
 from fhir.auth_models import AccessToken, AssertionUse, SmartClient, SmartScope
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 __all__ = [
     "ASSERTION_ALGORITHMS",
@@ -150,6 +150,11 @@ def jwks_check(jwks: Any) -> KeySet:
             raise ValueError("Each key must be an RSA or EC public key (RS384 or ES384).")
         if "d" in key:
             raise ValueError("Register the public key only: this key has its private part.")
+    # joserfc (and the cryptography backend under it, ~12 MB) is imported where a JWT or a
+    # JWK Set is read, not in every web worker at start: most workers never see one.
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     try:
         return KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError) as exc:
@@ -259,6 +264,9 @@ def token_issue(
     client = SmartClient.objects.select_related("service_user").filter(client_id=client_id).first()
     if client is None or not client.is_active or not client.service_user.is_active:
         raise _invalid_client("Unknown or inactive client.")
+
+    from joserfc import jwt  # imported on use: see jwks_check
+    from joserfc.errors import JoseError
 
     try:
         token = jwt.decode(assertion, _client_keys(client), algorithms=list(ASSERTION_ALGORITHMS))

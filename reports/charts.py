@@ -13,17 +13,10 @@ import base64
 import io
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from matplotlib import rcParams
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-
-# Text stays text (smaller files, crisp at any zoom); ids are stable from one render to the
-# next, so the same figures give the same bytes.
-rcParams["svg.fonttype"] = "none"
-rcParams["svg.hashsalt"] = "tar-portal-reports"
-rcParams["font.family"] = "sans-serif"
-rcParams["font.size"] = 10
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Colour-blind-safe pair (Okabe-Ito blue and vermillion) on white, with hatches as well.
 BLUE = "#0072B2"
@@ -32,16 +25,35 @@ GREY = "#555555"
 WIDTH, HEIGHT = 6.4, 2.8
 
 
+@lru_cache(maxsize=1)
+def _matplotlib():
+    """matplotlib and numpy, imported on the first chart: about 40 MB that every web worker
+    would otherwise hold from start although only the reports dashboard draws (issue 16)."""
+    from matplotlib import rcParams
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    # Text stays text (smaller files, crisp at any zoom); ids are stable from one render to
+    # the next, so the same figures give the same bytes.
+    rcParams["svg.fonttype"] = "none"
+    rcParams["svg.hashsalt"] = "tar-portal-reports"
+    rcParams["font.family"] = "sans-serif"
+    rcParams["font.size"] = 10
+    return Figure, FigureCanvasSVG
+
+
 def _figure() -> Figure:
     # Fixed margins, not a layout engine: "constrained" layout doubled the drawing time.
-    figure = Figure(figsize=(WIDTH, HEIGHT))
+    figure_class, _ = _matplotlib()
+    figure = figure_class(figsize=(WIDTH, HEIGHT))
     figure.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.3)
     return figure
 
 
 def _svg(figure: Figure) -> str:
     buffer = io.BytesIO()
-    FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
+    _, canvas_class = _matplotlib()
+    canvas_class(figure).print_svg(buffer, metadata={"Date": None})
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -445,7 +445,7 @@ def _tar_build(
     if data.requesting_provider:
         requesting = provider_by_npi(data.requesting_provider, "requesting_provider", errors)
     elif user.provider_id:
-        requesting = user.provider
+        requesting = _own_provider(user.provider_id, servicing)
     else:
         requesting = None
         errors.setdefault("requesting_provider", []).append("Name the requesting provider's NPI.")
@@ -568,6 +568,15 @@ def _tar_build(
         validate_constraints=False,
     )
     return tar, lines
+
+
+def _own_provider(provider_id: int, servicing: Provider | None) -> Provider | None:
+    """The caller's own provider with its organization: the servicing provider already read
+    when it is the same one, else one query (`user.provider` and then its organization were
+    two, issue 16)."""
+    if servicing is not None and servicing.pk == provider_id:
+        return servicing
+    return Provider.objects.select_related("organization").filter(pk=provider_id).first()
 
 
 def _member_for(cin: str, in_hand: Member | None, errors: dict[str, list[str]]) -> Member | None:

@@ -100,6 +100,10 @@ class BareCreate(APIView):
 def _ensure_table() -> None:
     with connection.cursor() as cursor:
         cursor.execute(_CREATE)
+    # gunicorn --preload runs this in the master: a connection left open here would be
+    # inherited by every forked worker, which would then talk over one socket at once
+    # (requests hang until the worker is killed). Each worker opens its own.
+    connection.close()
 
 
 urlpatterns = [path("bare/", BareCreate.as_view())]

@@ -56,6 +56,31 @@ def test_a_submission_costs_twelve_statements(api, tar_payload):
     assert body["lines"][0]["recommendation"] == "meets_criteria"
 
 
+def test_with_a_real_token_the_caller_costs_one_more_statement(world, tar_payload):
+    """As a client calls it: `Authorization: Token <key>` is one read (the token with its
+    user; knox's read of every other token of the user per request is gone), and the user's
+    own provider is the servicing provider already read, not `user.provider` and then its
+    organization (two reads that force_authenticate's cached user hid)."""
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+
+    user = world.users["provider"]
+    AuthToken.objects.create(user)  # another token of the same user: not read per request
+    _, key = AuthToken.objects.create(user)
+    assert user.provider_id is not None
+    payload = tar_payload(servicing_provider=User.objects.get(pk=user.pk).provider.npi)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    _post(client, payload)
+    client = APIClient()  # a fresh client: the user is read again from the token
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    _, sql = _post(client, payload)
+    assert len(sql) == SUBMISSION_STATEMENTS + 1, "\n".join(sql)
+    assert sum("knox_authtoken" in s for s in sql) == 1
+
+
 def test_two_lines_cost_one_more_criteria_read_and_one_more_prior_count(api, tar_payload):
     client = api("provider")
     _post(client, tar_payload())

@@ -56,6 +56,13 @@ def test_twelve_hundred_breaches_are_followed_up_in_a_few_statements(
     # read back, consumptions), escalations (pending, recipients, update, consumptions),
     # the events' update (savepoints not counted). Per TAR it was about six.
     assert len(statements) <= 3 * 11, "\n".join(s[:120] for s in statements)
+    # The consumed events are marked in one plain UPDATE per chunk, not a bulk_update's CASE
+    # per row and column; the escalation reads ids and numbers, not whole TAR rows.
+    events_updates = [s for s in statements if s.startswith('UPDATE "authorizations_domainevent"')]
+    assert len(events_updates) == 3
+    assert not any(" CASE WHEN " in s for s in events_updates)
+    pending = [s for s in statements if s.startswith("SELECT") and "authorizations_escalation" in s]
+    assert pending and all('"authorizations_tar"."decision_due_at"' not in s for s in pending)
     assert Notice.objects.filter(kind=NoticeKind.UNTIMELY).count() == BREACHES
     assert Escalation.objects.filter(notified_at__isnull=True).count() == 0
     breached = DomainEvent.objects.filter(kind=EventKind.TAR_BREACHED)
