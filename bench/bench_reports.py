@@ -83,7 +83,14 @@ def _people():
         username="br-provider", defaults={"role": Role.PROVIDER, "organization": orgs[0]}
     )
     reviewers = [
-        User.objects.get_or_create(username=f"br-{role}{i}", defaults={"role": role})[0]
+        User.objects.get_or_create(
+            username=f"br-{role}{i}",
+            # A physician reviewer needs a direct telephone (PRODUCT §7; the model checks it).
+            defaults={
+                "role": role,
+                "direct_phone": "(707) 555-0161" if role == Role.PHYSICIAN else "",
+            },
+        )[0]
         for role in (Role.NURSE, Role.PHYSICIAN)
         for i in range(4)
     ]
@@ -198,7 +205,7 @@ INSERT INTO authorizations_tar (
   submitted_by_id, effective_received_at, decision_due_at, decision_due_rule,
   original_decision_due_at, extension_count, breached_at, decided_at, decided_by_id, reason_code,
   provider_notice_due_at, provider_notice_rule, member_notice_due_at, created_at, updated_at,
-  status_before_pend
+  status_before_pend, member_notice_rule, intake_flags
 )
 SELECT
   %(prefix)s || lpad(i::text, 8, '0'), %(member)s,
@@ -219,7 +226,7 @@ SELECT
   CASE WHEN decided <= %(now)s AND outcome <> 'withdrawn' THEN decided + interval '24 hours' END,
   '',
   CASE WHEN decided <= %(now)s AND outcome <> 'withdrawn' THEN decided + interval '48 hours' END,
-  received, received, ''
+  received, received, '', '', '[]'::jsonb
 FROM d
 """
 
@@ -295,13 +302,14 @@ INSERT INTO authorizations_appeal (
   number, tar_id, member_id, decision_id, filer, filed_by_id, member_consent, reason, expedited,
   expedited_reason, received_at, notice_date, filing_deadline_at, late, status, resolution_due_at,
   resolution_due_rule, original_resolution_due_at, outcome, rationale, criteria_refs, decided_by_id,
-  resolved_at, created_at
+  resolved_at, created_at, basis, continued_care, downgrade_reason, filing_deadline_rule
 )
 SELECT 'BRA-' || d.id, d.tar_id, %(member)s, d.id, 'member', %(submitter)s, false, 'Bench appeal.',
   false, '', d.decided_at + interval '5 days', d.decided_at::date, d.decided_at + interval '60 days',
   false, 'resolved', d.decided_at + interval '35 days', 'bench', d.decided_at + interval '35 days',
   CASE WHEN d.id %% 3 = 0 THEN 'overturned' ELSE 'upheld' END, 'Bench.', '[]'::jsonb,
-  (%(physicians)s::int[])[1], d.decided_at + interval '20 days', d.decided_at + interval '5 days'
+  (%(physicians)s::int[])[1], d.decided_at + interval '20 days', d.decided_at + interval '5 days',
+  'decision', false, '', 'bench'
 FROM authorizations_decision d JOIN authorizations_tar t ON t.id = d.tar_id
 WHERE t.number LIKE %(prefix)s || '%%' AND d.outcome IN ('denied', 'modified') AND d.id %% 4 = 0
   AND d.decided_at + interval '20 days' < %(now)s

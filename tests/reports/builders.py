@@ -1,6 +1,9 @@
 """Hand-built records for the report tests: requests, first and later decisions, extensions,
 notices and appeals written straight to the tables the workflow writes, with the exact times
-a test needs (the figures under test read only these columns)."""
+a test needs (the figures under test read only these columns).
+
+A decision written here refreshes the figures' pre-aggregates of its request, as the outbox
+consumer does after a decision made through the workflow (reports.aggregates)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from appeals.models import Appeal
 from authorizations.models import Decision, Extension, ServiceLine, Tar
+from reports import aggregates
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 _numbers = count(1)
@@ -110,6 +114,7 @@ def decide(
     Tar.objects.filter(pk=tar.pk).update(
         status=outcome, decided_at=at, decided_by=by, reason_code=reason_code
     )
+    aggregates.refresh([tar.pk])
     return decision
 
 
