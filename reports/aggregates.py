@@ -2,13 +2,14 @@
 read these instead of scanning every decision, so a year of a large plan (1,000,000 requests)
 answers in well under a second.
 
-Two tables (reports.models):
+Three tables (reports.models):
 - `DecisionFact`: one row per request with a first decision — its type, urgency,
   organization, reviewer, outcome and reason, on-time and extended flags, and the exact
   received-to-decision time in microseconds (the CMS median reads these, in index order, so it
   is the exact median of PRODUCT §10, not an estimate from buckets).
 - `DailyDecisions`: the facts of each Pacific day summed by three grains (request type ×
   urgency × organization; procedure family; reviewer).
+- `DailyAppeals`: appeals resolved on each Pacific day, by request type and urgency.
 
 Both are recomputed from the workflow's own rows, never incremented: the outbox consumer takes
 the requests of a batch of decision events, rewrites their facts from the decisions and the
@@ -29,6 +30,7 @@ from datetime import date
 
 from django.db import connection, transaction
 
+from appeals.models import AppealOutcome, AppealStatus
 from authorizations.models import DomainEvent, EventKind, LineOutcome, ReasonCode, RequestType
 
 # The events after which a request's first decision may be new (every event that writes a
@@ -142,19 +144,49 @@ GROUP BY f.day, f.reviewer_id
 """  # noqa: S608
 
 
+# Appeals resolved, by Pacific day of resolution (reports.figures.appeals, reports.metrics
+# standard_appeals_resolved). A resolved appeal stays resolved, so its day never moves.
+_APPEAL_DAY = "(a.resolved_at AT TIME ZONE 'America/Los_Angeles')::date"
+_OVERTURNED = f"('{AppealOutcome.OVERTURNED}', '{AppealOutcome.PARTIALLY_OVERTURNED}')"
+_APPEALS_INSERT = f"""
+INSERT INTO reports_dailyappeals (
+  day, request_type, urgency, resolved, overturned, upheld, on_time
+)
+SELECT {_APPEAL_DAY}, t.request_type, t.urgency, count(*),
+  count(*) FILTER (WHERE a.outcome IN {_OVERTURNED}),
+  count(*) FILTER (WHERE a.outcome = '{AppealOutcome.UPHELD}'),
+  count(*) FILTER (WHERE a.resolved_at <= a.resolution_due_at)
+FROM authorizations_appeal a JOIN authorizations_tar t ON t.id = a.tar_id
+WHERE a.status = '{AppealStatus.RESOLVED}' AND a.resolved_at IS NOT NULL {{where}}
+GROUP BY 1, t.request_type, t.urgency
+"""  # noqa: S608
+
+
 def _lock(cursor) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
 def refresh(tar_ids: Iterable[int]) -> int:
     """Rewrite the facts of these requests from their own rows and recompute every day they
-    were or now are on. Idempotent. Five statements whatever the number of requests; returns
+    were or now are on, and the appeal days of their resolved appeals. Idempotent. At most
+    eight statements whatever the number of requests; returns
     the number of days recomputed."""
     ids = sorted({int(pk) for pk in tar_ids})
     if not ids:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
+        cursor.execute(
+            f"SELECT DISTINCT {_APPEAL_DAY} FROM authorizations_appeal a "  # noqa: S608
+            "WHERE a.tar_id = ANY(%s) AND a.status = %s AND a.resolved_at IS NOT NULL",
+            [ids, AppealStatus.RESOLVED],
+        )
+        appeal_days = sorted(row[0] for row in cursor.fetchall())
+        if appeal_days:
+            cursor.execute("DELETE FROM reports_dailyappeals WHERE day = ANY(%s)", [appeal_days])
+            cursor.execute(
+                _APPEALS_INSERT.format(where=f"AND {_APPEAL_DAY} = ANY(%s)"), [appeal_days]
+            )
         cursor.execute(
             "DELETE FROM reports_decisionfact WHERE tar_id = ANY(%s) RETURNING day", [ids]
         )
@@ -183,16 +215,20 @@ def rebuild() -> tuple[int, int]:
     bypasses the outbox). Returns (facts, daily rows)."""
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
-        cursor.execute("TRUNCATE reports_decisionfact, reports_dailydecisions")
+        cursor.execute(
+            "TRUNCATE reports_decisionfact, reports_dailydecisions, reports_dailyappeals"
+        )
         cursor.execute(_FACTS_INSERT + _FACTS_SELECT + _FACTS_ORDER)
         facts = cursor.rowcount
         cursor.execute(_DAILY_INSERT.format(where=""))
         daily = cursor.rowcount
+        cursor.execute(_APPEALS_INSERT.format(where=""))
     if not connection.in_atomic_block:
         # Fresh statistics and visibility map: the medians' index-only scan needs both.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE reports_decisionfact")
             cursor.execute("VACUUM ANALYZE reports_dailydecisions")
+            cursor.execute("VACUUM ANALYZE reports_dailyappeals")
     return facts, daily
 
 

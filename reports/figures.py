@@ -51,7 +51,7 @@ from criteria.catalog import FAMILIES
 from notifications.models import Audience, Notice, NoticeKind
 from reports.aggregates import COUNT_COLUMNS, RECORDS, source_of
 from reports.metrics import OVERTURNED, first_decisions, percent
-from reports.models import AggregateGrain, DailyDecisions
+from reports.models import AggregateGrain, DailyAppeals, DailyDecisions
 from reports.periods import Period, pacific_midnight, pacific_today
 
 # The request kinds of NCQA UM 5's timeliness report: every request type by urgency.
@@ -601,7 +601,24 @@ def pends(period: Period) -> dict[str, Any]:
 # --- appeals and IMR ---------------------------------------------------------------------
 
 
-def appeals(period: Period) -> dict[str, Any]:
+def _appeals_resolved(period: Period, source: str | None) -> dict[str, Any]:
+    if source_of(source) == RECORDS:
+        return Appeal.objects.filter(
+            status=AppealStatus.RESOLVED,
+            resolved_at__gte=period.start,
+            resolved_at__lt=period.end,
+        ).aggregate(
+            resolved=Count("pk"),
+            overturned=Count("pk", filter=Q(outcome__in=OVERTURNED)),
+            upheld=Count("pk", filter=Q(outcome="upheld")),
+            on_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due_at"))),
+        )
+    return DailyAppeals.objects.filter(day__gte=period.first, day__lte=period.last).aggregate(
+        **sums(resolved="resolved", overturned="overturned", upheld="upheld", on_time="on_time")
+    )
+
+
+def appeals(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Appeals filed and resolved in the period (overturn rate, on time), IMR determinations
     received in the period by result. Three queries."""
     filed = Appeal.objects.filter(
@@ -611,14 +628,7 @@ def appeals(period: Period) -> dict[str, Any]:
         expedited=Count("pk", filter=Q(expedited=True)),
         late_filed=Count("pk", filter=Q(late=True)),
     )
-    resolved = Appeal.objects.filter(
-        status=AppealStatus.RESOLVED, resolved_at__gte=period.start, resolved_at__lt=period.end
-    ).aggregate(
-        resolved=Count("pk"),
-        overturned=Count("pk", filter=Q(outcome__in=OVERTURNED)),
-        upheld=Count("pk", filter=Q(outcome="upheld")),
-        on_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due_at"))),
-    )
+    resolved = _appeals_resolved(period, source)
     imr = ImrCase.objects.filter(
         determination_received_at__gte=period.start, determination_received_at__lt=period.end
     ).aggregate(

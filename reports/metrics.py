@@ -58,7 +58,7 @@ from authorizations.models import (
 )
 from criteria.catalog import CODE_RANGES, FAMILIES
 from reports.aggregates import RECORDS, source_of
-from reports.models import AggregateGrain, DailyDecisions, DecisionFact
+from reports.models import AggregateGrain, DailyAppeals, DailyDecisions, DecisionFact
 from reports.periods import Period, calendar_year, year_is_open
 
 METHODOLOGY_VERSION = 1
@@ -265,9 +265,19 @@ def prior_authorization_metrics(
             "decision_hours_mean": hours(totals[f"{key}_mean"]),
             "decision_hours_median": hours(median),
         }
-    appeals = standard_appeals_resolved(period).aggregate(
-        resolved=Count("pk"), overturned=Count("pk", filter=Q(outcome__in=OVERTURNED))
-    )
+    if from_records:
+        appeals = standard_appeals_resolved(period).aggregate(
+            resolved=Count("pk"), overturned=Count("pk", filter=Q(outcome__in=OVERTURNED))
+        )
+    else:
+        appeals = DailyAppeals.objects.filter(
+            day__gte=period.first,
+            day__lte=period.last,
+            request_type__in=PRIOR_AUTHORIZATION_TYPES,
+            urgency=Urgency.ROUTINE,
+        ).aggregate(
+            resolved=Coalesce(Sum("resolved"), 0), overturned=Coalesce(Sum("overturned"), 0)
+        )
     by_urgency["standard"] |= {
         "appeals_resolved": appeals["resolved"],
         "approved_after_appeal": appeals["overturned"],

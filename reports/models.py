@@ -152,8 +152,14 @@ class DecisionFact(models.Model):
     determination of its own). Recomputed from the request's own rows, so a re-delivered
     event writes the same row again."""
 
+    # No database constraints on these keys: the rows are derived and rebuilt by TRUNCATE,
+    # which a deferred foreign-key check inside the same transaction would refuse.
     tar = models.OneToOneField(
-        "authorizations.Tar", primary_key=True, on_delete=models.CASCADE, related_name="+"
+        "authorizations.Tar",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     decided_at = models.DateTimeField()
     day = models.DateField(help_text="The first decision's day, Pacific time.")
@@ -250,3 +256,19 @@ class DailyDecisions(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["grain", "day"], name="report_daily_grain_day_idx")]
+
+
+class DailyAppeals(models.Model):
+    """Appeals resolved on one Pacific day, by the request's type and urgency: what the
+    dashboard's appeal figures and the CMS "approved after appeal" item sum (PRODUCT §10)."""
+
+    day = models.DateField()
+    request_type = models.CharField(max_length=20)
+    urgency = models.CharField(max_length=20)
+    resolved = models.PositiveIntegerField()
+    overturned = models.PositiveIntegerField(help_text="Overturned in full or in part.")
+    upheld = models.PositiveIntegerField()
+    on_time = models.PositiveIntegerField(help_text="Resolved by the resolution deadline.")
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="report_appeals_day_idx")]

@@ -2,7 +2,7 @@
 notices and appeals written straight to the tables the workflow writes, with the exact times
 a test needs (the figures under test read only these columns).
 
-A decision written here refreshes the figures' pre-aggregates of its request, as the outbox
+A decision or an appeal written here refreshes the figures' pre-aggregates of its request, as the outbox
 consumer does after a decision made through the workflow (reports.aggregates)."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def hours_after(tar: Tar, hours: float) -> datetime:
 
 def appeal(world, tar: Tar, decision: Decision, *, outcome: str = "", resolved_at=None) -> Appeal:
     received = decision.decided_at + timedelta(days=2)
-    return Appeal.objects.create(
+    made = Appeal.objects.create(
         number=f"APL-{received.year}-{next(_numbers):06d}",
         tar=tar,
         member=tar.member,
@@ -143,3 +143,5 @@ def appeal(world, tar: Tar, decision: Decision, *, outcome: str = "", resolved_a
         outcome=outcome,
         resolved_at=resolved_at,
     )
+    aggregates.refresh([tar.pk])  # as after the appeal's resolution event
+    return made
