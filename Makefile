@@ -61,7 +61,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		fhir/validation.py fhir/submit.py fhir/responses.py fhir/inquire.py fhir/access.py \
 		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py \
 		reports/periods.py reports/metrics.py reports/figures.py reports/drilldown.py \
-		reports/irr.py reports/machines.py reports/tables.py \
+		reports/irr.py reports/machines.py reports/tables.py reports/aggregates.py \
 		grievances/clocks.py grievances/machines.py grievances/services.py \
 		grievances/selectors.py grievances/sweep.py notifications/grievance_letters.py
 

@@ -677,7 +677,7 @@ def workload(period: Period, *, source: str | None = None) -> list[dict[str, Any
             for row in daily(period, AggregateGrain.REVIEWER)
             .filter(reviewer__isnull=False)
             .values("reviewer", "reviewer__username", "reviewer__role")
-            .annotate(**sums(decided="decided", on_time="on_time"))
+            .annotate(decided=Coalesce(Sum("decided"), 0), on_time=Coalesce(Sum("on_time"), 0))
             .order_by()
         }
     assigned: dict[Any, Any] = {

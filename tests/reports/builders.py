@@ -2,8 +2,8 @@
 notices and appeals written straight to the tables the workflow writes, with the exact times
 a test needs (the figures under test read only these columns).
 
-A decision or an appeal written here refreshes the figures' pre-aggregates of its request, as the outbox
-consumer does after a decision made through the workflow (reports.aggregates)."""
+A decision or an appeal written here refreshes the figures' pre-aggregates of its request, as
+the outbox consumer does after one made through the workflow (reports.aggregates)."""
 
 from __future__ import annotations
 
