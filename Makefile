@@ -62,7 +62,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		fhir/smart.py fhir/subscriptions.py fhir/dtr.py fhir/crd.py fhir/tasks.py \
 		fhir/secrets.py fhir/throttles.py \
 		reports/periods.py reports/metrics.py reports/figures.py reports/drilldown.py \
-		reports/irr.py reports/machines.py reports/tables.py \
+		reports/irr.py reports/machines.py reports/tables.py reports/aggregates.py \
 		grievances/clocks.py grievances/machines.py grievances/services.py \
 		grievances/selectors.py grievances/sweep.py notifications/grievance_letters.py \
 		portal/templatetags/portal_dates.py

@@ -5,6 +5,10 @@ the yearly CMS figures under 2 s, SQL queries per page constant whatever the tab
 
 Run from anywhere:  .venv/bin/python bench/bench_reports.py [--tars 1000000] [--runs 5]
 
+Each page is measured reading the pre-aggregates (reports.aggregates, what the pages read) and,
+for the main pages, from scratch over the records (reports.aggregates.RECORDS) side by side in
+the same run. The bulk load bypasses the outbox, so the aggregates are rebuilt after it (timed).
+
 Standalone: uses tar_portal.settings.test and its own PostgreSQL database (DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/tar_reports_bench), which it creates and migrates,
 then bulk-loads by SQL (INSERT … SELECT generate_series, seeded random) once: requests with
@@ -83,7 +87,14 @@ def _people():
         username="br-provider", defaults={"role": Role.PROVIDER, "organization": orgs[0]}
     )
     reviewers = [
-        User.objects.get_or_create(username=f"br-{role}{i}", defaults={"role": role})[0]
+        User.objects.get_or_create(
+            username=f"br-{role}{i}",
+            # A physician reviewer needs a direct telephone (PRODUCT §7; the model checks it).
+            defaults={
+                "role": role,
+                "direct_phone": "(707) 555-0161" if role == Role.PHYSICIAN else "",
+            },
+        )[0]
         for role in (Role.NURSE, Role.PHYSICIAN)
         for i in range(4)
     ]
@@ -198,7 +209,7 @@ INSERT INTO authorizations_tar (
   submitted_by_id, effective_received_at, decision_due_at, decision_due_rule,
   original_decision_due_at, extension_count, breached_at, decided_at, decided_by_id, reason_code,
   provider_notice_due_at, provider_notice_rule, member_notice_due_at, created_at, updated_at,
-  status_before_pend
+  status_before_pend, member_notice_rule, intake_flags
 )
 SELECT
   %(prefix)s || lpad(i::text, 8, '0'), %(member)s,
@@ -219,7 +230,7 @@ SELECT
   CASE WHEN decided <= %(now)s AND outcome <> 'withdrawn' THEN decided + interval '24 hours' END,
   '',
   CASE WHEN decided <= %(now)s AND outcome <> 'withdrawn' THEN decided + interval '48 hours' END,
-  received, received, ''
+  received, received, '', '', '[]'::jsonb
 FROM d
 """
 
@@ -295,13 +306,14 @@ INSERT INTO authorizations_appeal (
   number, tar_id, member_id, decision_id, filer, filed_by_id, member_consent, reason, expedited,
   expedited_reason, received_at, notice_date, filing_deadline_at, late, status, resolution_due_at,
   resolution_due_rule, original_resolution_due_at, outcome, rationale, criteria_refs, decided_by_id,
-  resolved_at, created_at
+  resolved_at, created_at, basis, continued_care, downgrade_reason, filing_deadline_rule
 )
 SELECT 'BRA-' || d.id, d.tar_id, %(member)s, d.id, 'member', %(submitter)s, false, 'Bench appeal.',
   false, '', d.decided_at + interval '5 days', d.decided_at::date, d.decided_at + interval '60 days',
   false, 'resolved', d.decided_at + interval '35 days', 'bench', d.decided_at + interval '35 days',
   CASE WHEN d.id %% 3 = 0 THEN 'overturned' ELSE 'upheld' END, 'Bench.', '[]'::jsonb,
-  (%(physicians)s::int[])[1], d.decided_at + interval '20 days', d.decided_at + interval '5 days'
+  (%(physicians)s::int[])[1], d.decided_at + interval '20 days', d.decided_at + interval '5 days',
+  'decision', false, '', 'bench'
 FROM authorizations_decision d JOIN authorizations_tar t ON t.id = d.tar_id
 WHERE t.number LIKE %(prefix)s || '%%' AND d.outcome IN ('denied', 'modified') AND d.id %% 4 = 0
   AND d.decided_at + interval '20 days' < %(now)s
@@ -319,14 +331,19 @@ FROM authorizations_appeal a WHERE a.number LIKE 'BRA-%%' AND a.outcome = 'overt
 
 
 def _timed(fn, runs: int, baseline) -> tuple[float, float, int]:
-    """(median seconds, median ratio to the baseline measured beside it, queries of one run)."""
-    from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
+    """(median seconds, median ratio to the baseline measured beside it, queries of one run).
+    The first call counts the queries and warms the caches; `runs` timed calls follow."""
+    from django.db import connection
 
-    fn()  # warm-up
-    # A request empties the query log when it starts: start the count from an empty log.
-    reset_queries()
-    with CaptureQueriesContext(connection) as captured:
+    # Counted by an execute wrapper: a request empties Django's query log when it starts (and
+    # the test client's request ends by closing the connection), so the log undercounts.
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
         fn()
     times, ratios = [], []
     for _ in range(runs):
@@ -338,19 +355,37 @@ def _timed(fn, runs: int, baseline) -> tuple[float, float, int]:
         took = time.perf_counter() - started
         times.append(took)
         ratios.append(took / base)
-    return statistics.median(times), statistics.median(ratios), len(captured.captured_queries)
+    return statistics.median(times), statistics.median(ratios), len(executed)
 
 
-def measure(year: int, runs: int, only: str = "") -> None:
+def rebuild_aggregates(force: bool) -> None:
+    """The bulk load wrote decisions without events: rebuild the pre-aggregates once (timed)."""
+    from reports.aggregates import rebuild
+    from reports.models import DecisionFact
+
+    if DecisionFact.objects.exists() and not force:
+        print(f"{DecisionFact.objects.count()} decision facts present")
+        return
+    started = time.perf_counter()
+    facts, daily = rebuild()
+    print(
+        f"rebuild_report_aggregates: {facts} facts, {daily} daily rows "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def measure(year: int, runs: int, before_runs: int, only: str = "") -> None:
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
 
     from accounts.models import User
     from accounts.otp import otp_device_get
     from authorizations.models import Decision, Tar
-    from reports import charts, figures
+    from reports import aggregates, charts, figures
     from reports.metrics import prior_authorization_metrics
+    from reports.models import DecisionFact
     from reports.periods import default_period
 
     manager = User.objects.get(username="br-manager")
@@ -380,31 +415,60 @@ def measure(year: int, runs: int, only: str = "") -> None:
 
         return run
 
-    def dashboard_sql() -> None:
-        period = default_period()
-        figures.headline()
-        figures.weekly_trend(period)
-        figures.inventory()
-        figures.outcomes(period)
-        figures.breaches(period)
-        figures.appeals(period)
-        figures.late_submissions(period)
-        figures.pends(period)
-        figures.workload(period)
+    period = default_period()
+    now = timezone.now()
+    parts = {
+        "headline (decisions agg., notices live)": lambda: figures.headline(now=now),
+        "weekly trend (decisions agg., notices live)": lambda: figures.weekly_trend(period),
+        "open inventory (live, partial index)": lambda: figures.inventory(now=now),
+        "outcomes (agg.)": lambda: figures.outcomes(period),
+        "breaches (live)": lambda: figures.breaches(period),
+        "appeals (resolved agg., filed/IMR live)": lambda: figures.appeals(period),
+        "late submissions (live)": lambda: figures.late_submissions(period),
+        "pends (live)": lambda: figures.pends(period),
+        "workload (agg. + open live)": lambda: figures.workload(period),
+    }
 
+    def dashboard_sql() -> None:
+        for part in parts.values():
+            part()
+
+    # One outbox batch (500 requests): the consumer's cost at scale. A real batch is the
+    # latest decisions (a day or two to recompute); 500 at random across the year (about 300
+    # days) is the worst case.
+    latest = list(
+        DecisionFact.objects.order_by("-decided_at").values_list("tar_id", flat=True)[:500]
+    )
+    scattered = list(DecisionFact.objects.order_by("?").values_list("tar_id", flat=True)[:500])
+
+    # (label, fn, target seconds, measured from scratch too)
     cases = [
-        ("dashboard figures, SQL only (YTD)", dashboard_sql, 1.0),
-        ("dashboard page, charts drawn (YTD)", cold(page("/reports/")), 1.0),
-        ("dashboard page, charts cached (YTD)", page("/reports/"), 1.0),
+        ("dashboard figures, SQL only (YTD)", dashboard_sql, 1.0, False),
+        ("dashboard page, charts drawn (YTD)", cold(page("/reports/")), 1.0, False),
+        ("dashboard page, charts cached (YTD)", page("/reports/"), 1.0, True),
         (
             "dashboard (last 30 days)",
             page(f"/reports/?from={_days_ago(30)}&to={_days_ago(0)}"),
             1.0,
+            False,
         ),
-        ("public page", page(f"/transparency/prior-authorization/?year={year}"), 1.0),
-        ("public API JSON", page(f"/api/v1/reports/prior-authorization-metrics?year={year}"), 1.0),
-        ("CMS figures, full year (function)", lambda: prior_authorization_metrics(year - 0), 2.0),
-        ("timeliness report page", page("/reports/timeliness/"), None),
+        ("public page", page(f"/transparency/prior-authorization/?year={year}"), 1.0, False),
+        (
+            "public API JSON",
+            page(f"/api/v1/reports/prior-authorization-metrics?year={year}"),
+            1.0,
+            True,
+        ),
+        ("CMS figures, full year (function)", lambda: prior_authorization_metrics(year), 2.0, True),
+        (
+            "CMS figures, year before (function)",
+            lambda: prior_authorization_metrics(year - 1),
+            2.0,
+            False,
+        ),
+        ("timeliness report page", page("/reports/timeliness/"), None, False),
+        ("outbox refresh, 500 latest decisions", lambda: aggregates.refresh(latest), None, False),
+        ("outbox refresh, 500 across the year", lambda: aggregates.refresh(scattered), None, False),
     ]
     print(f"TARs: {Tar.objects.count()}; decisions: {Decision.objects.count()}; year {year}")
     base_started = time.perf_counter()
@@ -412,14 +476,37 @@ def measure(year: int, runs: int, only: str = "") -> None:
     print(
         f"baseline (count(*) of the requests): {1000 * (time.perf_counter() - base_started):.0f} ms"
     )
-    print(f"{'what':38} {'median ms':>10} {'× baseline':>11} {'queries':>8}  target")
-    for label, fn, target in cases:
+    print(
+        f"{'what':40} {'scratch ms':>10} {'q':>4} {'agg. ms':>9} {'q':>4} "
+        f"{'× baseline':>10} {'speed-up':>8}  target"
+    )
+    for label, fn, target, before in cases:
         if only and only not in label:
             continue
+        scratch, scratch_q = "-", "-"
+        speedup = ""
+        if before:
+            aggregates.DEFAULT_SOURCE = aggregates.RECORDS
+            try:
+                took_before, _, queries_before = _timed(fn, before_runs, baseline)
+            finally:
+                aggregates.DEFAULT_SOURCE = aggregates.AGGREGATES
+            scratch, scratch_q = f"{took_before * 1000:.0f}", str(queries_before)
         took, ratio, queries = _timed(fn, runs, baseline)
+        if before:
+            speedup = f"{took_before / took:.0f}×"
         verdict = "" if target is None else ("ok" if took < target else "OVER")
         goal = "" if target is None else f"< {target:.0f} s {verdict}"
-        print(f"{label:38} {took * 1000:10.0f} {ratio:11.1f} {queries:8d}  {goal}")
+        print(
+            f"{label:40} {scratch:>10} {scratch_q:>4} {took * 1000:9.0f} {queries:4d} "
+            f"{ratio:10.1f} {speedup:>8}  {goal}",
+            flush=True,
+        )
+    if not only:
+        print("dashboard figures, one by one (pre-aggregates; one run each):")
+        for label, fn in parts.items():
+            took, ratio, queries = _timed(fn, 1, baseline)
+            print(f"  {label:44} {took * 1000:7.0f} ms {queries:3d} q {ratio:8.1f} × baseline")
 
 
 def _days_ago(days: int) -> str:
@@ -432,8 +519,15 @@ def _days_ago(days: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tars", type=int, default=1_000_000)
+    parser.add_argument("--tars", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--before-runs",
+        type=int,
+        default=1,
+        help="timed runs of the from-scratch SQL (slow at 1M: a minute a dashboard)",
+    )
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the aggregates again")
     parser.add_argument("--only", default="", help="measure only the cases whose name has this")
     args = parser.parse_args()
     ensure_database(os.environ["DATABASE_URL"])
@@ -444,7 +538,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
     year = load(args.tars)
-    measure(year, args.runs, args.only)
+    rebuild_aggregates(args.rebuild)
+    measure(year, args.runs, args.before_runs, args.only)
 
 
 if __name__ == "__main__":

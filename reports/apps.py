@@ -6,3 +6,20 @@ class ReportsConfig(AppConfig):
     CMS-0057-F metrics and inter-rater reliability audits (PRODUCT §10; seed 002)."""
 
     name = "reports"
+
+    def ready(self) -> None:
+        from authorizations.workflow import outbox
+        from reports.aggregates import (
+            CONSUMER,
+            DECISION_EVENTS,
+            aggregates_for_event,
+            aggregates_for_events,
+        )
+
+        # The figures' pre-aggregates follow every decision, after commit (issue 13).
+        outbox.register(
+            CONSUMER,
+            aggregates_for_event,
+            kinds=DECISION_EVENTS,
+            handle_batch=aggregates_for_events,
+        )

@@ -5,6 +5,12 @@ requests, and returns plain rows (dicts) that a page, a chart, a CSV and a PDF a
 
 Each figure names the `measure` of the request list behind it (reports.drilldown), which
 filters the same rows the aggregate counted.
+
+The decision figures (timeliness, headline, trend, outcomes, workload) read the daily
+pre-aggregates of reports.aggregates by default; `source=RECORDS` computes them from scratch
+over the decisions (the definitions, which the tests and the benchmark compare them with).
+Notices, inventory, breaches, appeals, pends and late submissions are always read live: each
+is one aggregate over an indexed range (measured at 1M requests in bench/bench_reports.py).
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
 )
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from appeals.models import Appeal, AppealStatus, ImrCase, ImrStatus
@@ -42,7 +49,9 @@ from authorizations.models import (
 )
 from criteria.catalog import FAMILIES
 from notifications.models import Audience, Notice, NoticeKind
+from reports.aggregates import COUNT_COLUMNS, RECORDS, source_of
 from reports.metrics import OVERTURNED, first_decisions, percent
+from reports.models import AggregateGrain, DailyAppeals, DailyDecisions
 from reports.periods import Period, pacific_midnight, pacific_today
 
 # The request kinds of NCQA UM 5's timeliness report: every request type by urgency.
@@ -108,24 +117,48 @@ def received_in(period: Period) -> QuerySet[Tar]:
     return Tar.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
 
 
+def daily(period: Period, grain: str = AggregateGrain.KIND) -> QuerySet[DailyDecisions]:
+    """The pre-aggregated first decisions of the period's Pacific days, in one grain."""
+    return DailyDecisions.objects.filter(grain=grain, day__gte=period.first, day__lte=period.last)
+
+
+def sums(**columns: str) -> dict[str, Any]:
+    """Sum(column) as name, 0 over no rows (as Count gives)."""
+    return {name: Coalesce(Sum(column), 0) for name, column in columns.items()}
+
+
 # --- timeliness (NCQA UM 5: decisions and notifications) ----------------------------------------
 
 
-def timeliness(period: Period, *, now: datetime | None = None) -> list[dict[str, Any]]:
+def _decisions_by_kind(period: Period, source: str | None) -> dict[Any, Any]:
+    if source_of(source) == RECORDS:
+        return {
+            (row["tar__request_type"], row["tar__urgency"]): row
+            for row in decided_in(period)
+            .values("tar__request_type", "tar__urgency")
+            .annotate(
+                decided=Count("pk"),
+                on_time=Count("pk", filter=DECIDED_ON_TIME),
+                extended=Count("pk", filter=Q(tar__extension_count__gt=0)),
+            )
+            .order_by()
+        }
+    return {
+        (row["request_type"], row["urgency"]): row
+        for row in daily(period)
+        .values("request_type", "urgency")
+        .annotate(**sums(decided="decided", on_time="on_time", extended="extended"))
+        .order_by()
+    }
+
+
+def timeliness(
+    period: Period, *, now: datetime | None = None, source: str | None = None
+) -> list[dict[str, Any]]:
     """Per request type and urgency: decisions by their deadline, provider and member notices
     by theirs. Two queries."""
     now = _now(now)
-    decisions: dict[Any, Any] = {
-        (row["tar__request_type"], row["tar__urgency"]): row
-        for row in decided_in(period)
-        .values("tar__request_type", "tar__urgency")
-        .annotate(
-            decided=Count("pk"),
-            on_time=Count("pk", filter=DECIDED_ON_TIME),
-            extended=Count("pk", filter=Q(tar__extension_count__gt=0)),
-        )
-        .order_by()
-    }
+    decisions = _decisions_by_kind(period, source)
     notices: dict[Any, Any] = {
         (row["tar__request_type"], row["tar__urgency"], row["audience"]): row
         for row in notices_due_in(period)
@@ -165,7 +198,7 @@ def timeliness(period: Period, *, now: datetime | None = None) -> list[dict[str,
     return rows
 
 
-def headline(*, now: datetime | None = None) -> list[dict[str, Any]]:
+def headline(*, now: datetime | None = None, source: str | None = None) -> list[dict[str, Any]]:
     """Decision, provider-notice and member-notice timeliness this week, this month and this
     year to date. Two queries."""
     now = _now(now)
@@ -178,13 +211,22 @@ def headline(*, now: datetime | None = None) -> list[dict[str, Any]]:
         ("month", "This month", month),
         ("year", "Year to date", year),
     )
-    decisions = decided_in(year).aggregate(
-        **{
-            f"{key}_{name}": Count("pk", filter=Q(decided_at__gte=span.start) & condition)
-            for key, _, span in spans
-            for name, condition in (("all", Q()), ("on_time", DECIDED_ON_TIME))
-        }
-    )
+    if source_of(source) == RECORDS:
+        decisions = decided_in(year).aggregate(
+            **{
+                f"{key}_{name}": Count("pk", filter=Q(decided_at__gte=span.start) & condition)
+                for key, _, span in spans
+                for name, condition in (("all", Q()), ("on_time", DECIDED_ON_TIME))
+            }
+        )
+    else:
+        decisions = daily(year).aggregate(
+            **{
+                f"{key}_{name}": Coalesce(Sum(column, filter=Q(day__gte=span.first)), 0)
+                for key, _, span in spans
+                for name, column in (("all", "decided"), ("on_time", "on_time"))
+            }
+        )
     notices = (
         notices_due_in(year)
         .filter(due_at__lte=now)
@@ -224,7 +266,9 @@ def headline(*, now: datetime | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def weekly_trend(period: Period, *, weeks: int = 12) -> list[dict[str, Any]]:
+def weekly_trend(
+    period: Period, *, weeks: int = 12, source: str | None = None
+) -> list[dict[str, Any]]:
     """Decision and notice timeliness by week (Monday, Pacific) for the last `weeks` weeks of
     the period. Two queries."""
     last_monday = period.last - timedelta(days=period.last.weekday())
@@ -233,14 +277,25 @@ def weekly_trend(period: Period, *, weeks: int = 12) -> list[dict[str, Any]]:
         period.first - timedelta(days=period.first.weekday()),
     )
     span = Period(max(first_monday, period.first), period.last)
-    decisions: dict[Any, Any] = {
-        timezone.localtime(row["week"], PACIFIC).date(): row
-        for row in decided_in(span)
-        .annotate(week=TruncWeek("decided_at", tzinfo=PACIFIC))
-        .values("week")
-        .annotate(decided=Count("pk"), on_time=Count("pk", filter=DECIDED_ON_TIME))
-        .order_by()
-    }
+    decisions: dict[Any, Any]
+    if source_of(source) == RECORDS:
+        decisions = {
+            timezone.localtime(row["week"], PACIFIC).date(): row
+            for row in decided_in(span)
+            .annotate(week=TruncWeek("decided_at", tzinfo=PACIFIC))
+            .values("week")
+            .annotate(decided=Count("pk"), on_time=Count("pk", filter=DECIDED_ON_TIME))
+            .order_by()
+        }
+    else:
+        decisions = {
+            row["week"]: row
+            for row in daily(span)
+            .annotate(week=TruncWeek("day"))
+            .values("week")
+            .annotate(**sums(decided="decided", on_time="on_time"))
+            .order_by()
+        }
     notices: dict[Any, Any] = {
         timezone.localtime(row["week"], PACIFIC).date(): row
         for row in notices_due_in(span)
@@ -440,9 +495,18 @@ def _outcome_aggregates() -> dict[str, Any]:
     }
 
 
-def outcomes(period: Period) -> dict[str, Any]:
+# The columns of an outcome row, summed from the pre-aggregates.
+OUTCOME_SUMS = {"decided": "decided", "adverse": "adverse"} | {
+    key: key for key, _, _ in OUTCOME_COLUMNS
+}
+assert set(OUTCOME_SUMS) <= set(COUNT_COLUMNS)
+
+
+def outcomes(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """First decisions in the period by outcome and reason: all, by procedure family, by
     requesting organization, by reviewer. Four queries."""
+    if source_of(source) != RECORDS:
+        return _outcomes_from_aggregates(period)
     decided = decided_in(period)
     total = _outcome_row(decided.aggregate(**_outcome_aggregates()))
     by_family = [
@@ -468,6 +532,37 @@ def outcomes(period: Period) -> dict[str, Any]:
             role=F("decided_by__role"),
         )
         .annotate(**_outcome_aggregates())
+        .order_by("username")
+    ]
+    return {
+        "total": total,
+        "by_family": by_family,
+        "by_organization": by_organization,
+        "by_reviewer": by_reviewer,
+    }
+
+
+def _outcomes_from_aggregates(period: Period) -> dict[str, Any]:
+    kinds = daily(period)
+    total = _outcome_row(kinds.aggregate(**sums(**OUTCOME_SUMS)))
+    by_family = [
+        _outcome_row(row) | {"label": FAMILIES.get(row["family"] or "", row["family"] or "Other")}
+        for row in daily(period, AggregateGrain.FAMILY)
+        .values("family")
+        .annotate(**sums(**OUTCOME_SUMS))
+        .order_by("family")
+    ]
+    by_organization = [
+        _outcome_row(row) | {"label": row["name"]}
+        for row in kinds.values("organization", name=F("organization__name"))
+        .annotate(**sums(**OUTCOME_SUMS))
+        .order_by("name")
+    ]
+    by_reviewer = [
+        _outcome_row(row) | {"label": row["username"] or "Automated rules"}
+        for row in daily(period, AggregateGrain.REVIEWER)
+        .values("reviewer", username=F("reviewer__username"), role=F("reviewer__role"))
+        .annotate(**sums(**OUTCOME_SUMS))
         .order_by("username")
     ]
     return {
@@ -506,7 +601,24 @@ def pends(period: Period) -> dict[str, Any]:
 # --- appeals and IMR ---------------------------------------------------------------------
 
 
-def appeals(period: Period) -> dict[str, Any]:
+def _appeals_resolved(period: Period, source: str | None) -> dict[str, Any]:
+    if source_of(source) == RECORDS:
+        return Appeal.objects.filter(
+            status=AppealStatus.RESOLVED,
+            resolved_at__gte=period.start,
+            resolved_at__lt=period.end,
+        ).aggregate(
+            resolved=Count("pk"),
+            overturned=Count("pk", filter=Q(outcome__in=OVERTURNED)),
+            upheld=Count("pk", filter=Q(outcome="upheld")),
+            on_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due_at"))),
+        )
+    return DailyAppeals.objects.filter(day__gte=period.first, day__lte=period.last).aggregate(
+        **sums(resolved="resolved", overturned="overturned", upheld="upheld", on_time="on_time")
+    )
+
+
+def appeals(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Appeals filed and resolved in the period (overturn rate, on time), IMR determinations
     received in the period by result. Three queries."""
     filed = Appeal.objects.filter(
@@ -516,14 +628,7 @@ def appeals(period: Period) -> dict[str, Any]:
         expedited=Count("pk", filter=Q(expedited=True)),
         late_filed=Count("pk", filter=Q(late=True)),
     )
-    resolved = Appeal.objects.filter(
-        status=AppealStatus.RESOLVED, resolved_at__gte=period.start, resolved_at__lt=period.end
-    ).aggregate(
-        resolved=Count("pk"),
-        overturned=Count("pk", filter=Q(outcome__in=OVERTURNED)),
-        upheld=Count("pk", filter=Q(outcome="upheld")),
-        on_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due_at"))),
-    )
+    resolved = _appeals_resolved(period, source)
     imr = ImrCase.objects.filter(
         determination_received_at__gte=period.start, determination_received_at__lt=period.end
     ).aggregate(
@@ -548,17 +653,33 @@ def appeals(period: Period) -> dict[str, Any]:
 # --- workload --------------------------------------------------------------------------------
 
 
-def workload(period: Period) -> list[dict[str, Any]]:
+def workload(period: Period, *, source: str | None = None) -> list[dict[str, Any]]:
     """Per reviewer: first decisions in the period and open requests assigned now. Two
     queries."""
-    decided: dict[Any, Any] = {
-        row["decided_by"]: row
-        for row in decided_in(period)
-        .filter(decided_by__isnull=False)
-        .values("decided_by", "decided_by__username", "decided_by__role")
-        .annotate(decided=Count("pk"), on_time=Count("pk", filter=DECIDED_ON_TIME))
-        .order_by()
-    }
+    decided: dict[Any, Any]
+    if source_of(source) == RECORDS:
+        decided = {
+            row["decided_by"]: row
+            for row in decided_in(period)
+            .filter(decided_by__isnull=False)
+            .values("decided_by", "decided_by__username", "decided_by__role")
+            .annotate(decided=Count("pk"), on_time=Count("pk", filter=DECIDED_ON_TIME))
+            .order_by()
+        }
+    else:
+        decided = {
+            row["reviewer"]: {
+                "decided_by__username": row["reviewer__username"],
+                "decided_by__role": row["reviewer__role"],
+                "decided": row["decided"],
+                "on_time": row["on_time"],
+            }
+            for row in daily(period, AggregateGrain.REVIEWER)
+            .filter(reviewer__isnull=False)
+            .values("reviewer", "reviewer__username", "reviewer__role")
+            .annotate(decided=Coalesce(Sum("decided"), 0), on_time=Coalesce(Sum("on_time"), 0))
+            .order_by()
+        }
     assigned: dict[Any, Any] = {
         row["assigned_to"]: row
         for row in Tar.objects.filter(status__in=OPEN_STATUSES, assigned_to__isnull=False)

@@ -2,8 +2,13 @@
 of PRODUCT §10, computed in SQL aggregates over the workflow's own records.
 
 Queries: one aggregate over the year's first decisions, one over the year's appeal
-resolutions, and one for each median (at most two values read, by ORDER BY … OFFSET): five in
+resolutions, and one for each median (at most two values read, by ORDER BY … OFFSET): four in
 all, whatever the number of requests. No row is loaded into Python.
+
+By default the decisions are read from the pre-aggregates (reports.aggregates): the daily
+rows give the counts and the summed times (the mean), and the per-request facts, in the order
+of their index, give the exact median — the same value as the from-scratch SQL, which
+`source=RECORDS` runs (the definitions below; the tests compare the two).
 
 The definitions, as PRODUCT §10 version 1 gives them:
 - population: pre-service and concurrent TARs (post-service reviews are not prior
@@ -38,8 +43,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
 )
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear
 
 from appeals.models import Appeal, AppealOutcome, AppealStatus
 from authorizations.clocks import PACIFIC
@@ -51,6 +57,8 @@ from authorizations.models import (
     Urgency,
 )
 from criteria.catalog import CODE_RANGES, FAMILIES
+from reports.aggregates import RECORDS, source_of
+from reports.models import AggregateGrain, DailyAppeals, DailyDecisions, DecisionFact
 from reports.periods import Period, calendar_year, year_is_open
 
 METHODOLOGY_VERSION = 1
@@ -159,30 +167,94 @@ class Metrics:
     data: dict[str, Any]
 
 
-def prior_authorization_metrics(year: int, *, now: datetime | None = None) -> Metrics:
-    """The nine items of PRODUCT §10 for a calendar year, in the JSON shape of §10."""
-    period = calendar_year(year)
-    decided = determinations(period)
-    by_urgency = {}
-    totals = decided.aggregate(
+def median_from_facts(year: int, urgency: str, count: int) -> timedelta | None:
+    """The exact median time to decision of the year's determinations of one urgency, read
+    from the facts' index (report_fact_median_idx) at most two values: the same middle values,
+    and the same arithmetic, as median_duration over the decisions."""
+    if count == 0:
+        return None
+    offset = (count - 1) // 2
+    take = 1 if count % 2 else 2
+    middle = [
+        timedelta(microseconds=value)
+        for value in DecisionFact.objects.filter(cms_determination=True, year=year, urgency=urgency)
+        .order_by("decision_microseconds")
+        .values_list("decision_microseconds", flat=True)[offset : offset + take]
+    ]
+    return sum(middle, timedelta()) / len(middle)
+
+
+def _totals_from_aggregates(period: Period) -> dict[str, Any]:
+    """The same totals as the from-scratch aggregate, summed from the daily rows; the means
+    from the summed microseconds (exact integers) over the counts."""
+    rows = DailyDecisions.objects.filter(
+        grain=AggregateGrain.KIND,
+        day__gte=period.first,
+        day__lte=period.last,
+        request_type__in=PRIOR_AUTHORIZATION_TYPES,
+    )
+    sums = rows.aggregate(
         **{
-            f"{key}_{name}": Count("pk", filter=Q(tar__urgency=urgency) & condition)
+            f"{key}_{name}": Coalesce(Sum(column, filter=Q(urgency=urgency)), 0)
             for key, urgency in (("standard", Urgency.ROUTINE), ("expedited", Urgency.URGENT))
-            for name, condition in (
-                ("determined", Q()),
-                ("approved", APPROVED_Q),
-                ("denied", DENIED_Q),
-                ("modified", MODIFIED_Q),
+            for name, column in (
+                ("determined", "determined"),
+                ("approved", "approved"),
+                ("denied", "adverse"),
+                ("modified", "modified"),
+                ("microseconds", "determined_microseconds"),
             )
         },
-        standard_mean=Avg(HOURS_TO_DECISION, filter=Q(tar__urgency=Urgency.ROUTINE)),
-        expedited_mean=Avg(HOURS_TO_DECISION, filter=Q(tar__urgency=Urgency.URGENT)),
-        extended=Count("pk", filter=Q(tar__extension_count__gt=0) & APPROVED_Q),
-        determined=Count("pk"),
+        extended=Coalesce(Sum("extended_approved"), 0),
+        determined=Coalesce(Sum("determined"), 0),
+    )
+    for key in ("standard", "expedited"):
+        count, total = sums[f"{key}_determined"], sums.pop(f"{key}_microseconds")
+        sums[f"{key}_mean"] = (
+            timedelta(
+                microseconds=int((Decimal(total) / count).quantize(Decimal(1), ROUND_HALF_UP))
+            )
+            if count
+            else None
+        )
+    return sums
+
+
+def prior_authorization_metrics(
+    year: int, *, now: datetime | None = None, source: str | None = None
+) -> Metrics:
+    """The nine items of PRODUCT §10 for a calendar year, in the JSON shape of §10."""
+    period = calendar_year(year)
+    from_records = source_of(source) == RECORDS
+    decided = determinations(period)
+    by_urgency = {}
+    totals = (
+        _totals_from_aggregates(period)
+        if not from_records
+        else decided.aggregate(
+            **{
+                f"{key}_{name}": Count("pk", filter=Q(tar__urgency=urgency) & condition)
+                for key, urgency in (("standard", Urgency.ROUTINE), ("expedited", Urgency.URGENT))
+                for name, condition in (
+                    ("determined", Q()),
+                    ("approved", APPROVED_Q),
+                    ("denied", DENIED_Q),
+                    ("modified", MODIFIED_Q),
+                )
+            },
+            standard_mean=Avg(HOURS_TO_DECISION, filter=Q(tar__urgency=Urgency.ROUTINE)),
+            expedited_mean=Avg(HOURS_TO_DECISION, filter=Q(tar__urgency=Urgency.URGENT)),
+            extended=Count("pk", filter=Q(tar__extension_count__gt=0) & APPROVED_Q),
+            determined=Count("pk"),
+        )
     )
     for key, urgency in (("standard", Urgency.ROUTINE), ("expedited", Urgency.URGENT)):
         determined = totals[f"{key}_determined"]
-        median = median_duration(decided.filter(tar__urgency=urgency), determined)
+        median = (
+            median_duration(decided.filter(tar__urgency=urgency), determined)
+            if from_records
+            else median_from_facts(year, urgency, determined)
+        )
         by_urgency[key] = {
             "determined": determined,
             "approved": totals[f"{key}_approved"],
@@ -193,9 +265,19 @@ def prior_authorization_metrics(year: int, *, now: datetime | None = None) -> Me
             "decision_hours_mean": hours(totals[f"{key}_mean"]),
             "decision_hours_median": hours(median),
         }
-    appeals = standard_appeals_resolved(period).aggregate(
-        resolved=Count("pk"), overturned=Count("pk", filter=Q(outcome__in=OVERTURNED))
-    )
+    if from_records:
+        appeals = standard_appeals_resolved(period).aggregate(
+            resolved=Count("pk"), overturned=Count("pk", filter=Q(outcome__in=OVERTURNED))
+        )
+    else:
+        appeals = DailyAppeals.objects.filter(
+            day__gte=period.first,
+            day__lte=period.last,
+            request_type__in=PRIOR_AUTHORIZATION_TYPES,
+            urgency=Urgency.ROUTINE,
+        ).aggregate(
+            resolved=Coalesce(Sum("resolved"), 0), overturned=Coalesce(Sum("overturned"), 0)
+        )
     by_urgency["standard"] |= {
         "appeals_resolved": appeals["resolved"],
         "approved_after_appeal": appeals["overturned"],
@@ -216,9 +298,19 @@ def prior_authorization_metrics(year: int, *, now: datetime | None = None) -> Me
     return Metrics(year=year, year_to_date=year_is_open(year, now), data=data)
 
 
-def years_with_data() -> list[int]:
+def years_with_data(*, source: str | None = None) -> list[int]:
     """Calendar years (Pacific) in which any prior-authorization request was first decided,
     newest first. One query."""
+    if source_of(source) != RECORDS:
+        return list(
+            DailyDecisions.objects.filter(
+                grain=AggregateGrain.KIND, request_type__in=PRIOR_AUTHORIZATION_TYPES
+            )
+            .annotate(year=ExtractYear("day"))
+            .values_list("year", flat=True)
+            .distinct()
+            .order_by("-year")
+        )
     rows = (
         first_decisions()
         .filter(tar__request_type__in=PRIOR_AUTHORIZATION_TYPES)

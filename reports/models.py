@@ -139,3 +139,136 @@ class CorrectiveActionPlan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["audit", "reviewer"], name="irr_plan_once_per_reviewer")
         ]
+
+
+# --- pre-aggregates of the figures (issue 13: the dashboard and CMS metrics at 1M requests) ---
+# Maintained by reports.aggregates from the event outbox and rebuilt by
+# `manage.py rebuild_report_aggregates`; never written by hand.
+
+
+class DecisionFact(models.Model):
+    """One row per request with a first decision: what every decision figure reads of it, as
+    of that first decision (PRODUCT §10: a later decision on appeal or IMR is not a
+    determination of its own). Recomputed from the request's own rows, so a re-delivered
+    event writes the same row again."""
+
+    # No database constraints on these keys: the rows are derived and rebuilt by TRUNCATE,
+    # which a deferred foreign-key check inside the same transaction would refuse.
+    tar = models.OneToOneField(
+        "authorizations.Tar",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField()
+    day = models.DateField(help_text="The first decision's day, Pacific time.")
+    year = models.PositiveSmallIntegerField(help_text="The first decision's year, Pacific.")
+    request_type = models.CharField(max_length=20)
+    urgency = models.CharField(max_length=20)
+    organization = models.ForeignKey(
+        "authorizations.ProviderOrganization",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    outcome = models.CharField(max_length=20)
+    reason_code = models.CharField(max_length=40)
+    automated = models.BooleanField()
+    on_time = models.BooleanField(help_text="Decided by the decision deadline.")
+    extended = models.BooleanField(help_text="The decision deadline was extended.")
+    # A CMS-0057-F determination (PRODUCT §10): prior-authorization type, and an approval,
+    # modification, denial or denying closure.
+    cms_determination = models.BooleanField()
+    decision_microseconds = models.BigIntegerField(
+        help_text="received_at to the first decision, exactly (for the exact median)."
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="report_fact_day_idx"),
+            # The CMS medians: ORDER BY … OFFSET over one year and urgency, index only.
+            models.Index(
+                fields=["year", "urgency", "decision_microseconds"],
+                name="report_fact_median_idx",
+                condition=Q(cms_determination=True),
+            ),
+        ]
+
+
+class AggregateGrain(models.TextChoices):
+    KIND = "kind", "Request type, urgency and organization"
+    FAMILY = "family", "Procedure family"
+    REVIEWER = "reviewer", "Reviewer"
+
+
+class DailyDecisions(models.Model):
+    """First decisions of one Pacific day, counted by one grain of dimensions: by request
+    type × urgency × organization (`kind`), by procedure family (`family`: a request counts
+    once in each family of its lines) or by reviewer (`reviewer`). Sums of these rows over a
+    period give the same figures as the from-scratch SQL over the decisions."""
+
+    day = models.DateField()
+    grain = models.CharField(max_length=10, choices=AggregateGrain.choices)
+    request_type = models.CharField(max_length=20, blank=True)
+    urgency = models.CharField(max_length=20, blank=True)
+    organization = models.ForeignKey(
+        "authorizations.ProviderOrganization",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    family = models.CharField(max_length=40, null=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    decided = models.PositiveIntegerField()
+    on_time = models.PositiveIntegerField()
+    extended = models.PositiveIntegerField()
+    determined = models.PositiveIntegerField(help_text="Decisions that decided the service.")
+    determined_microseconds = models.BigIntegerField(
+        help_text="Sum of received-to-decision times of the determinations."
+    )
+    extended_approved = models.PositiveIntegerField()
+    approved = models.PositiveIntegerField()
+    auto_approved = models.PositiveIntegerField()
+    modified = models.PositiveIntegerField()
+    denied_medical = models.PositiveIntegerField()
+    denied_other = models.PositiveIntegerField()
+    not_eligible = models.PositiveIntegerField()
+    not_a_benefit = models.PositiveIntegerField()
+    duplicate = models.PositiveIntegerField()
+    no_auth = models.PositiveIntegerField()
+    adverse = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "day"], name="report_daily_grain_day_idx")]
+
+
+class DailyAppeals(models.Model):
+    """Appeals resolved on one Pacific day, by the request's type and urgency: what the
+    dashboard's appeal figures and the CMS "approved after appeal" item sum (PRODUCT §10)."""
+
+    day = models.DateField()
+    request_type = models.CharField(max_length=20)
+    urgency = models.CharField(max_length=20)
+    resolved = models.PositiveIntegerField()
+    overturned = models.PositiveIntegerField(help_text="Overturned in full or in part.")
+    upheld = models.PositiveIntegerField()
+    on_time = models.PositiveIntegerField(help_text="Resolved by the resolution deadline.")
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="report_appeals_day_idx")]

@@ -1,6 +1,9 @@
 """Hand-built records for the report tests: requests, first and later decisions, extensions,
 notices and appeals written straight to the tables the workflow writes, with the exact times
-a test needs (the figures under test read only these columns)."""
+a test needs (the figures under test read only these columns).
+
+A decision or an appeal written here refreshes the figures' pre-aggregates of its request, as
+the outbox consumer does after one made through the workflow (reports.aggregates)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from appeals.models import Appeal
 from authorizations.models import Decision, Extension, ServiceLine, Tar
+from reports import aggregates
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 _numbers = count(1)
@@ -110,6 +114,7 @@ def decide(
     Tar.objects.filter(pk=tar.pk).update(
         status=outcome, decided_at=at, decided_by=by, reason_code=reason_code
     )
+    aggregates.refresh([tar.pk])
     return decision
 
 
@@ -120,7 +125,7 @@ def hours_after(tar: Tar, hours: float) -> datetime:
 
 def appeal(world, tar: Tar, decision: Decision, *, outcome: str = "", resolved_at=None) -> Appeal:
     received = decision.decided_at + timedelta(days=2)
-    return Appeal.objects.create(
+    made = Appeal.objects.create(
         number=f"APL-{received.year}-{next(_numbers):06d}",
         tar=tar,
         member=tar.member,
@@ -138,3 +143,5 @@ def appeal(world, tar: Tar, decision: Decision, *, outcome: str = "", resolved_a
         outcome=outcome,
         resolved_at=resolved_at,
     )
+    aggregates.refresh([tar.pk])  # as after the appeal's resolution event
+    return made

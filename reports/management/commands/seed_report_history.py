@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from authorizations.models import HistoryEntry
 from reports import irr
+from reports.aggregates import rebuild
 from reports.models import IrrAudit, IrrCaseStatus
 from reports.periods import pacific_today
 from reports.synthetic import MARKER, generate_demo_history
@@ -37,11 +38,13 @@ class Command(BaseCommand):
         now = timezone.now()
         made = generate_demo_history(now=now)
         audit = self._irr_audit(now)
+        # The bulk history wrote decisions without events: rebuild the figures' aggregates.
+        facts, _daily = rebuild()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo report history: {made.tars} requests, {made.decisions} decisions, "
                 f"{made.notices} notices, {made.appeals} appeals, {made.imr} IMR cases; "
-                f"IRR audit {audit.year if audit else '-'} "
+                f"IRR audit {audit.year if audit else '-'}; {facts} decision facts "
                 f"({time.monotonic() - started:.1f} s)."
             )
         )
