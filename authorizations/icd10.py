@@ -30,6 +30,7 @@ import sys
 import threading
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,12 @@ class _CodeTable:
 
     def __len__(self) -> int:
         return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        """The codes in sorted order (the description file is written in this order)."""
+        table, width = self._table, self.WIDTH
+        for index in range(self._count):
+            yield table[index * width : (index + 1) * width].rstrip()
 
     def __contains__(self, code: object) -> bool:
         if not isinstance(code, str) or not code or len(code) > self.WIDTH:
@@ -272,7 +279,7 @@ def build_descriptions(path: Path) -> None:
 def _write_descriptions(target: str) -> None:
     library = importlib.import_module(_PACKAGE)
     rows = []
-    for raw in sorted(_ITEMS):
+    for raw in _ITEMS:
         title = " ".join(library.get_description(raw).split())
         rows.append(f"{raw}\t{1 if raw in _BILLABLE else 0}\t{title}\n")
     Path(target).write_text("".join(rows), encoding="utf-8")
