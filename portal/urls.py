@@ -204,4 +204,9 @@ urlpatterns = [
     ),
     path("member/tars/<int:tar_id>/appeal", member_appeals.appeal_new, name="member-appeal-new"),
     path("member/appeals/", member_appeals.appeal_list, name="member-appeals"),
+    path(
+        "member/appeal-letters/<int:letter_id>/download",
+        member_appeals.appeal_letter_download,
+        name="member-appeal-letter",
+    ),
 ]

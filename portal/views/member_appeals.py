@@ -5,11 +5,12 @@ and is not offered here. `appeal_file` decides everything; its message is shown.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from appeals import services as appeals
+from notifications.models import AppealLetter
 from portal import casework_selectors
 from portal.appeal_forms import MemberAppealForm
 from portal.templatetags.portal import pacific
@@ -67,3 +68,23 @@ def appeal_new(request: HttpRequest, tar_id: int) -> HttpResponse:
 def appeal_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, casework_selectors.my_appeals(user=request.user))
     return render_page(request, "portal/member/appeals.html", {"page": page})
+
+
+@member_pages
+def appeal_letter_download(request: HttpRequest, letter_id: int) -> HttpResponse:
+    """The member's own appeal letter (the acknowledgement); anyone else's is a 404."""
+    letter = (
+        AppealLetter.objects.select_related("appeal")
+        .filter(pk=letter_id, appeal__member=request.user.member)
+        .first()
+    )
+    if letter is None:
+        raise Http404
+    response = FileResponse(
+        letter.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"{letter.appeal.number}-{letter.kind}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
