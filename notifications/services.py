@@ -638,10 +638,11 @@ def _criteria_versions(tar: Tar, decision) -> list[dict[str, str]]:
 def criteria_copy_on_its_way(
     *, tar: Tar, requested_for: str, user: User | None = None, now: datetime | None = None
 ) -> CriteriaCopyRequest | None:
-    """The copy of the criteria for this reader that is still on its way (its notice not yet
-    sent), or that `user` asked for within the last day; None when a new one may be asked."""
+    """The copy of the criteria for this reader that is still on its way (its notice owed, or
+    failed and being retried by staff), or that `user` asked for within the last day; None
+    when a new one may be asked for."""
     now = now or timezone.now()
-    on_its_way = Q(notice__status=NoticeStatus.OWED) | Q(notice__isnull=True)
+    on_its_way = Q(notice__status__in=(NoticeStatus.OWED, NoticeStatus.FAILED))
     if user is not None:
         on_its_way |= Q(requested_by=user, requested_at__gte=now - CRITERIA_COPY_DEDUP_WINDOW)
     return (
