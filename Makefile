@@ -50,7 +50,7 @@ format: install ## Format and auto-fix with ruff
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kernel, every services and selectors module
-	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py \
+	$(VENV)/bin/mypy authorizations/clocks.py criteria/engine.py criteria/coverage.py criteria/wording.py criteria/catalog.py \
 		authorizations/workflow authorizations/transitions.py authorizations/deadlines.py \
 		authorizations/services authorizations/selectors.py authorizations/icd10.py \
 		authorizations/calendar.py authorizations/numbering.py tar_portal/pagination.py tar_portal/serializers.py \
@@ -65,7 +65,7 @@ typecheck: install ## mypy (django-stubs) on the pure modules, the workflow kern
 		reports/irr.py reports/machines.py reports/tables.py reports/aggregates.py \
 		grievances/clocks.py grievances/machines.py grievances/services.py \
 		grievances/selectors.py grievances/sweep.py notifications/grievance_letters.py \
-		portal/templatetags/portal_dates.py
+		portal/templatetags/portal_dates.py notifications/appeal_letters.py
 
 bench: install ## Run every benchmark under bench/ (small sizes; BENCH_ARGS="--tars 1000000" for a large plan)
 	for script in bench/bench_*.py; do echo "== $$script"; \

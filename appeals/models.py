@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from authorizations.storage import private_storage
+
 __all__ = [
     "EXPERIMENTAL_REASONS",
     "OPEN_APPEAL_STATUSES",
@@ -18,6 +20,7 @@ __all__ = [
     "AdverseNoticeDate",
     "Appeal",
     "AppealBasis",
+    "AppealDocument",
     "AppealExtension",
     "AppealExtensionReason",
     "AppealFiler",
@@ -623,3 +626,28 @@ class ImrCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_IMR_STATUSES
+
+
+class AppealDocument(models.Model):
+    """A document sent with an appeal (a letter or records from the member's doctor; 42 CFR
+    438.406(b)(4): the member may present evidence). Checked by its content like a request's
+    documents (authorizations.services.attachments), stored privately under a name of ours,
+    read by the appeal's reviewers, and every staff read recorded."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField(storage=private_storage, upload_to="appeal-documents/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} on appeal {self.appeal_id}"

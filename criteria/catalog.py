@@ -33,6 +33,7 @@ from datetime import date
 from typing import Any
 
 from criteria.engine import CriteriaError, CriteriaErrorCode, normalize_code, rule_keys
+from criteria.wording import staff_text
 
 __all__ = [
     "CODE_RANGES",
@@ -43,6 +44,8 @@ __all__ = [
     "SHIPPED_SETS",
     "criteria_set_effective_on",
     "criteria_set_for",
+    "criteria_set_title",
+    "criterion_text",
     "family_for_code",
     "get_criteria_set",
     "is_no_tar_code",
@@ -794,6 +797,88 @@ def criteria_set_effective_on(set_id: str, on: date) -> dict[str, Any] | None:
         and (s["effective_to"] is None or day <= s["effective_to"])
     ]
     return max(in_force, key=lambda s: s["effective_from"], default=None)
+
+
+# --------------------------------------------------------------------------------------------
+# Criteria texts for each reader (issue 15)
+
+READERS = ("member", "staff", "provider")
+
+
+def _shipped_version(set_id: str, version: str | None) -> dict[str, Any]:
+    if version is None:
+        return get_criteria_set(set_id)
+    for set_def in SHIPPED_SETS:
+        if set_def["id"] == set_id and set_def["version"] == version:
+            return set_def
+    raise CriteriaError(
+        CriteriaErrorCode.UNKNOWN_CRITERIA_SET,
+        f"There is no version {version!r} of criteria set {set_id!r}.",
+        fields={"criteria_set": f"No version {version!r} of {set_id!r}."},
+    )
+
+
+def _parse_criterion_key(key: str, version: str | None) -> tuple[str, str | None, int]:
+    """``esi:2026.1:3`` (a decision's citation) or ``esi.3`` (a criterion id)."""
+    parts = key.split(":") if isinstance(key, str) else []
+    if len(parts) == 3 and parts[2].isdigit():
+        return parts[0], parts[1], int(parts[2])
+    set_id, _, number = key.rpartition(".") if isinstance(key, str) else ("", "", "")
+    if set_id and number.isdigit():
+        return set_id, version, int(number)
+    raise CriteriaError(
+        CriteriaErrorCode.INVALID_ARGUMENT,
+        f"{key!r} is not a criterion: give 'set.number' or 'set:version:number'.",
+    )
+
+
+def criterion_text(
+    key: str, reader: str = "member", language: str = "en", *, version: str | None = None
+) -> str:
+    """The words of one criterion for one reader (issue 15; PRODUCT §7 "the right voice for
+    each reader").
+
+    ``key`` is a criterion id (``"esi.3"``, with ``version`` or the newest shipped one) or a
+    decision's citation (``"esi:2026.1:3"``, which names its version). ``reader``:
+
+    - ``"member"``: the member wording, second person, in ``language`` ("en" or "es"; other
+      languages fall back to English). Member pages, member letters, criteria copies.
+    - ``"staff"``: the clinical wording (``criteria.wording``) for nurse and physician
+      screens.
+    - ``"provider"``: the same clinical wording, for provider screens and the provider copy of
+      a letter (it speaks to the office about the member, never "you").
+
+    Staff and provider wording is English only (the portal does not translate staff or
+    provider screens), so ``language`` does not change it. Raises ``CriteriaError`` for an
+    unknown reader, set, version or criterion.
+    """
+    if reader not in READERS:
+        raise CriteriaError(
+            CriteriaErrorCode.INVALID_ARGUMENT,
+            f"Unknown reader {reader!r}: choose one of {', '.join(READERS)}.",
+        )
+    set_id, set_version, number = _parse_criterion_key(key, version)
+    set_def = _shipped_version(set_id, set_version)
+    criterion = next((c for c in set_def["criteria"] if c["number"] == number), None)
+    if criterion is None:
+        raise CriteriaError(
+            CriteriaErrorCode.INVALID_ARGUMENT,
+            f"Criteria set {set_id!r} {set_def['version']} has no criterion {number}.",
+        )
+    if reader == "member":
+        if language == "es" and criterion.get("text_es"):
+            return str(criterion["text_es"])
+        return str(criterion["text"])
+    return staff_text(criterion["id"], set_def["version"]) or str(criterion["text"])
+
+
+def criteria_set_title(set_id: str | None) -> str:
+    """A set's title in words for staff pages ("Epidural steroid injection"), never its id;
+    an id no shipped set has is shown in words."""
+    if not set_id:
+        return ""
+    found = CRITERIA_SETS.get(set_id)
+    return str(found["title"]) if found else str(set_id).replace("_", " ")
 
 
 # --------------------------------------------------------------------------------------------

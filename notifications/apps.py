@@ -6,6 +6,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from authorizations.workflow import outbox
+        from notifications.appeal_letters import APPEAL_LETTER_EVENTS, appeal_letters_for_event
         from notifications.grievance_letters import grievance_letters_for_event
         from notifications.policy import GRIEVANCE_LETTER_EVENTS, POLICY
         from notifications.services import notices_for_event, notices_for_events
@@ -16,3 +17,5 @@ class NotificationsConfig(AppConfig):
         outbox.register(
             "grievance_letters", grievance_letters_for_event, kinds=GRIEVANCE_LETTER_EVENTS
         )
+        # The appeal acknowledgement (notifications.appeal_letters; 28 CCR 1300.68(d)(1)).
+        outbox.register("appeal_letters", appeal_letters_for_event, kinds=APPEAL_LETTER_EVENTS)

@@ -323,3 +323,42 @@ class GrievanceLetter(models.Model):
     @property
     def sent_on_time(self) -> bool:
         return self.created_at <= self.due_at
+
+
+class AppealLetterKind(models.TextChoices):
+    # 42 CFR 438.406(b)(1); 28 CCR 1300.68(d)(1): the appeal acknowledged in writing within 5
+    # calendar days of receipt.
+    ACKNOWLEDGEMENT = "appeal_ack", "Appeal acknowledgement"
+
+
+class AppealLetter(models.Model):
+    """A letter to the member about their appeal that is not a request notice (the
+    acknowledgement), rendered once from its event, immutable with its hash, in the member's
+    written language and format."""
+
+    appeal = models.ForeignKey(
+        "appeals.Appeal", on_delete=models.PROTECT, related_name="member_letters"
+    )
+    kind = models.CharField(max_length=30, choices=AppealLetterKind.choices)
+    language = models.CharField(max_length=5)
+    large_print = models.BooleanField(default=False)
+    letter_date = models.DateField()
+    due_at = models.DateTimeField(help_text="When the law wants it sent by.")
+    file = models.FileField(storage=private_storage, upload_to="appeal-letters/%Y/%m/")
+    size = models.PositiveIntegerField()
+    page_count = models.PositiveSmallIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "kind"], name="appeal_letter_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for appeal {self.appeal_id}"
+
+    @property
+    def sent_on_time(self) -> bool:
+        return self.created_at <= self.due_at

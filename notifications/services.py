@@ -635,6 +635,24 @@ def _criteria_versions(tar: Tar, decision) -> list[dict[str, str]]:
     return seen
 
 
+def criteria_copy_on_its_way(
+    *, tar: Tar, requested_for: str, user: User | None = None, now: datetime | None = None
+) -> CriteriaCopyRequest | None:
+    """The copy of the criteria for this reader that is still on its way (its notice owed, or
+    failed and being retried by staff), or that `user` asked for within the last day; None
+    when a new one may be asked for."""
+    now = now or timezone.now()
+    on_its_way = Q(notice__status__in=(NoticeStatus.OWED, NoticeStatus.FAILED))
+    if user is not None:
+        on_its_way |= Q(requested_by=user, requested_at__gte=now - CRITERIA_COPY_DEDUP_WINDOW)
+    return (
+        CriteriaCopyRequest.objects.filter(tar=tar, requested_for=requested_for)
+        .filter(on_its_way)
+        .order_by("-requested_at", "-id")
+        .first()
+    )
+
+
 def criteria_copy_request(
     *, tar_id: int, user: User, requested_for: str = "member"
 ) -> CriteriaCopyRequest:
@@ -667,18 +685,10 @@ def criteria_copy_request(
             "No criteria have been applied to this request, so there is nothing to copy yet.",
         )
     now = timezone.now()
-    # The same requester asking again for the same request within a day gets the copy
-    # already on its way, not another letter (issue 12: unlimited copies, unlimited mail).
-    recent = (
-        CriteriaCopyRequest.objects.filter(
-            tar=tar,
-            requested_by=user,
-            requested_for=requested_for,
-            requested_at__gte=now - CRITERIA_COPY_DEDUP_WINDOW,
-        )
-        .order_by("-requested_at")
-        .first()
-    )
+    # The same requester asking again for the same request within a day, or anyone asking
+    # for the same reader's copy while it is still being mailed, gets the copy already on
+    # its way, not another letter (issue 12: unlimited copies, unlimited mail; issue 15).
+    recent = criteria_copy_on_its_way(tar=tar, requested_for=requested_for, user=user, now=now)
     if recent is not None:
         return recent
     with transaction.atomic():

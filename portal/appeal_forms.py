@@ -63,6 +63,48 @@ def _yes_no_field(label, help_text="") -> forms.TypedChoiceField:
 # --- filing an appeal ------------------------------------------------------------------------
 
 
+DOCUMENTS_HELP = _(
+    "PDF, PNG, JPEG or TIFF files, up to 5 at a time. "
+    "The doctor who reviews your appeal will read them."
+)
+DOCUMENT_TYPES = ".pdf,.png,.jpg,.jpeg,.tif,.tiff"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); the documents' own checks
+    (type by content, size) are the service's (appeals.services.documents)."""
+
+    def __init__(self, *args, max_files: int = 5, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": DOCUMENT_TYPES}))
+        self.max_files = max_files
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > self.max_files:
+            raise forms.ValidationError(
+                _("Send at most %(n)d files at a time.") % {"n": self.max_files}
+            )
+        if not files:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        return [single(f, initial) for f in files]
+
+
+def _documents_field() -> MultipleFileField:
+    return MultipleFileField(
+        label=_("Papers from your doctor (optional)"),
+        required=False,
+        help_text=DOCUMENTS_HELP,
+    )
+
+
 class MemberAppealForm(forms.Form):
     """The member's own appeal, in English or Spanish (PRODUCT §3 written language)."""
 
@@ -70,7 +112,7 @@ class MemberAppealForm(forms.Form):
         label=_("Why should the decision change?"),
         max_length=8000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Tell us in your own words. You may also send us papers from your doctor."),
+        help_text=_("Tell us in your own words. You can add papers from your doctor below."),
     )
     expedited = _yes_no_field(
         _("Do you need a fast (expedited) appeal?"),
@@ -85,6 +127,16 @@ class MemberAppealForm(forms.Form):
         max_length=4000,
         widget=TEXTAREA,
         help_text=_("Only needed for a fast appeal."),
+    )
+    documents = _documents_field()
+
+
+class AppealDocumentsForm(forms.Form):
+    """More papers for an open appeal, from the member's appeal page."""
+
+    documents = MultipleFileField(
+        label=_("Add papers from your doctor"),
+        help_text=DOCUMENTS_HELP,
     )
 
 

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
+from authorizations.models import TarStatus
 from criteria import catalog
+from criteria.engine import CriteriaError
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 FOUR_HOURS = timedelta(hours=4)
@@ -160,3 +162,46 @@ def rule_words(rule: str) -> str:
     if not rule:
         return ""
     return RULE_WORDS.get(rule) or rule.replace("_", " ").replace(" imr ", " IMR ")
+
+
+def criterion_words(
+    set_id: str | None, version: str | None, number: Any, fallback: str = "", reader="staff"
+) -> str:
+    """A stored criterion result or citation in the reader's words (issue 15: staff and
+    provider screens show the clinical wording, member screens the member's). A set version
+    the catalogue does not ship (drafted by the plan) keeps the text stored with it."""
+    try:
+        return catalog.criterion_text(f"{set_id}:{version}:{int(number)}", reader)
+    except (CriteriaError, TypeError, ValueError):
+        return fallback
+
+
+def criteria_set_words(set_id: str | None, version: str | None = None) -> str:
+    """'Epidural steroid injection 2026.1', never the id 'esi'."""
+    title = catalog.criteria_set_title(set_id)
+    return f"{title} {version}" if title and version else title
+
+
+def citation_words(ref: dict[str, Any]) -> str:
+    """A decision's criteria citation for staff: 'Epidural steroid injection 2026.1,
+    criterion 3' (the stored ref is 'esi:2026.1:3')."""
+    return (
+        f"{criteria_set_words(ref.get('criteria_set'), ref.get('version'))}, "
+        f"criterion {ref.get('number')}"
+    )
+
+
+def family_words(family: str | None) -> str:
+    """A procedure family in the catalogue's words (PRODUCT §5), for staff."""
+    if not family:
+        return ""
+    return catalog.FAMILIES.get(family) or family.replace("_", " ")
+
+
+def staff_status(status: str | None) -> str:
+    if not status:
+        return ""
+    try:
+        return str(TarStatus(status).label)
+    except ValueError:
+        return status.replace("_", " ")

@@ -42,6 +42,7 @@ from members.models import Member
 from members.validators import CIN_RE
 from notifications import selectors as notification_selectors
 from notifications.models import Audience, Notice
+from portal import presentation
 from portal.models import TarDraft
 from tar_portal.errors import DomainError, ErrorCode
 
@@ -347,8 +348,11 @@ def failed_criteria(tar: Tar) -> list[str]:
         evaluation = line.evaluation or {}
         for criterion in evaluation.get("criteria", []):
             if criterion.get("result") == "not_met":
+                set_id, version = evaluation.get("criteria_set"), evaluation.get("version")
+                words = presentation.criterion_words(
+                    set_id, version, criterion.get("number"), criterion.get("text", "")
+                )
                 failed.append(
-                    f"{evaluation.get('criteria_set', '')} {criterion.get('number')}: "
-                    f"{criterion.get('text', '')}"
+                    f"{presentation.criteria_set_words(set_id)} {criterion.get('number')}: {words}"
                 )
     return failed

@@ -205,4 +205,19 @@ urlpatterns = [
     ),
     path("member/tars/<int:tar_id>/appeal", member_appeals.appeal_new, name="member-appeal-new"),
     path("member/appeals/", member_appeals.appeal_list, name="member-appeals"),
+    path(
+        "member/appeals/<int:appeal_id>/documents",
+        member_appeals.appeal_documents_add,
+        name="member-appeal-documents",
+    ),
+    path(
+        "appeal-documents/<int:document_id>/download",
+        member_appeals.appeal_document_download,
+        name="appeal-document",
+    ),
+    path(
+        "member/appeal-letters/<int:letter_id>/download",
+        member_appeals.appeal_letter_download,
+        name="member-appeal-letter",
+    ),
 ]

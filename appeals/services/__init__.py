@@ -8,6 +8,11 @@ from appeals.services.appeals import (
     appeal_file,
     appeal_withdraw,
 )
+from appeals.services.documents import (
+    appeal_document_add,
+    appeal_document_check,
+    appeal_document_get,
+)
 from appeals.services.imr import (
     ImrReferralInput,
     imr_extend,
@@ -39,6 +44,9 @@ __all__ = [
     "ImrReferralInput",
     "adverse_notice_dated",
     "appeal_decide",
+    "appeal_document_add",
+    "appeal_document_check",
+    "appeal_document_get",
     "appeal_downgrade",
     "appeal_extend",
     "appeal_file",

@@ -289,3 +289,48 @@ def short_due(value: datetime | None) -> str:
 @register.filter(name="rule_words")
 def rule_words_filter(rule: str) -> str:
     return presentation.rule_words(rule)
+
+
+@register.simple_tag
+def criterion_words(evaluation: dict, criterion: dict, reader: str = "staff") -> str:
+    """A stored criterion result in the reader's words (issue 15): `{% criterion_words ev c %}`
+    on staff screens, `... "provider" %}` on provider screens."""
+    evaluation = evaluation or {}
+    return presentation.criterion_words(
+        evaluation.get("criteria_set"),
+        evaluation.get("version"),
+        criterion.get("number"),
+        criterion.get("text", ""),
+        reader,
+    )
+
+
+@register.simple_tag
+def citation_text(ref: dict, reader: str = "staff") -> str:
+    """A decision's cited criterion (`{"criteria_set", "version", "number", "text"}`) in the
+    reader's words."""
+    return presentation.criterion_words(
+        ref.get("criteria_set"), ref.get("version"), ref.get("number"), ref.get("text", ""), reader
+    )
+
+
+@register.filter
+def criteria_set_words(set_id: str, version: str | None = None) -> str:
+    return presentation.criteria_set_words(set_id, version)
+
+
+@register.filter
+def citation_words(ref: dict) -> str:
+    return presentation.citation_words(ref)
+
+
+@register.filter
+def family_words(family: str) -> str:
+    """A procedure family for staff ('Facet medial branch block'), never the id."""
+    return presentation.family_words(family)
+
+
+@register.filter
+def staff_status(status: str) -> str:
+    """A request status for staff ('Referred to physician'), never the id ('referred')."""
+    return presentation.staff_status(status)

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from authorizations import selectors
 from authorizations.models import Tar
-from notifications.services import criteria_copy_request
+from notifications.services import criteria_copy_on_its_way, criteria_copy_request
 from portal import selectors as portal_selectors
+from portal.templatetags.portal import pacific_date
 from portal.views.casework import appeals_context
 from portal.views.common import (
     not_found_to_404,
@@ -66,6 +67,8 @@ def _render_tar(request: HttpRequest, tar: Tar, status: int = 200) -> HttpRespon
             "notices": portal_selectors.notice_list(user=request.user, tar=tar),
             "letters": letters,
             "can_request_criteria": bool(tar.decisions.all()),
+            # Issue 15: one copy at a time; a copy still being mailed is shown, not re-sent.
+            "criteria_copy_on_its_way": criteria_copy_on_its_way(tar=tar, requested_for="member"),
             # The member's appeals with their resolution letters (portal/views/casework).
             **appeals_context(request, tar, letters),
         },
@@ -82,6 +85,10 @@ def tar_detail(request: HttpRequest, tar_id: int) -> HttpResponse:
 @require_POST
 def criteria_copy(request: HttpRequest, tar_id: int) -> HttpResponse:
     tar = tar_or_404(request.user, tar_id)
+    pending = criteria_copy_on_its_way(tar=tar, requested_for="member", user=request.user)
+    if pending is not None:
+        messages.info(request, _already_on_its_way(pending.requested_at))
+        return redirect("portal:member-tar", tar_id=tar.pk)
     try:
         criteria_copy_request(tar_id=tar.pk, user=request.user, requested_for="member")
     except DomainError as exc:
@@ -93,3 +100,9 @@ def criteria_copy(request: HttpRequest, tar_id: int) -> HttpResponse:
             _("Thank you. We will send you a free copy of the criteria used in this decision."),
         )
     return redirect("portal:member-tar", tar_id=tar.pk)
+
+
+def _already_on_its_way(requested_at) -> str:
+    return _("A copy of the criteria is already on its way: you asked for it on %(date)s.") % {
+        "date": pacific_date(requested_at)
+    }

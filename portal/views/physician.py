@@ -13,6 +13,7 @@ from authorizations import services
 from authorizations.models import Tar
 from authorizations.transitions import TAR, Action
 from authorizations.workflow import available_actions, can_start
+from portal import presentation
 from portal import selectors as portal_selectors
 from portal.forms import DecisionForm, LineDecisionForm
 from portal.views.common import (
@@ -62,10 +63,15 @@ def criteria_choices(tar: Tar) -> tuple[list[tuple[str, str]], list[str]]:
             result = {"met": "met", "not_met": "not met", "unknown": "unknown"}.get(
                 criterion.get("result"), criterion.get("result", "")
             )
+            # Issue 15: the set's title and the clinical wording, never the id or the
+            # member's "you".
+            words = presentation.criterion_words(
+                set_id, version, criterion.get("number"), criterion.get("text", "")
+            )
             choices.setdefault(
                 ref,
-                f"{set_id} {version}, criterion {criterion.get('number')} ({result}): "
-                f"{criterion.get('text', '')}",
+                f"{presentation.criteria_set_words(set_id, version)}, criterion "
+                f"{criterion.get('number')} ({result}): {words}",
             )
             if criterion.get("result") == "not_met" and ref not in not_met:
                 not_met.append(ref)

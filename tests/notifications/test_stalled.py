@@ -72,8 +72,11 @@ def test_asking_again_for_the_criteria_the_same_day_makes_no_second_letter(
     assert {request.pk for request in again} == {first.pk}
     assert CriteriaCopyRequest.objects.filter(tar_id=tar_id).count() == 1
     assert Notice.objects.filter(tar_id=tar_id, kind="criteria_copy").count() == 1
-    # A day later it is a new request (a member may need it again).
+    # A day later, while the copy is still being mailed, it is the same copy (issue 15)...
     CriteriaCopyRequest.objects.filter(pk=first.pk).update(
         requested_at=timezone.now() - timedelta(days=1, minutes=1)
     )
+    assert run_hooks(services.criteria_copy_request, tar_id=tar_id, user=member).pk == first.pk
+    # ...and once it has been mailed, a new request (a member may need it again).
+    Notice.objects.filter(tar_id=tar_id, kind="criteria_copy").update(status="sent")
     assert run_hooks(services.criteria_copy_request, tar_id=tar_id, user=member).pk != first.pk

@@ -54,7 +54,9 @@ def test_member_appeals_and_another_physician_overturns(
     )
     _fieldset(page, "Do you need a fast (expedited) appeal?").get_by_label("No").check()
     page.get_by_role("button", name="Send my appeal").click()
-    expect(page.get_by_text("We received your appeal")).to_be_visible()
+    expect(page.locator(".message-success")).to_contain_text("We received your appeal")
+    # Issue 15: the acknowledgement stays on the member's appeal.
+    expect(page.locator("[data-appeal-ack]")).to_contain_text("We received your appeal on")
     appeal = Appeal.objects.get(tar=tar)
     section = page.locator("#appeals")
     expect(section).to_contain_text(appeal.number)

@@ -147,7 +147,9 @@ def test_full_journey(page: Page, live_server, world, axe_js, screenshots):
     expect(page).to_have_url(f"{base}/physician/")
     checked_page(page, axe_js, screenshots, "12-physician-queue")
     page.get_by_role("link", name=tar.number).click()
-    cited = page.get_by_label(re.compile(r"esi 2026\.1, criterion 3 \(not met\)"))
+    cited = page.get_by_label(
+        re.compile(r"Epidural steroid injection 2026\.1, criterion 3 \(not met\)")
+    )
     expect(cited).to_be_checked()
     checked_page(page, axe_js, screenshots, "13-physician-decision")
     _fieldset(page, "Decision").get_by_label("Deny").check()
@@ -179,5 +181,6 @@ def test_full_journey(page: Page, live_server, world, axe_js, screenshots):
     page.get_by_role("button", name="Change").click()
     expect(page.get_by_role("heading", name=f"Solicitud {tar.number}")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "es")
-    expect(page.get_by_text("Envíenme los criterios usados")).to_be_visible()
+    # Issue 15: the copy asked for is on its way, so it is shown instead of the button.
+    expect(page.get_by_text("Ya le estamos enviando una copia de los criterios")).to_be_visible()
     checked_page(page, axe_js, screenshots, "16-member-request-es")
