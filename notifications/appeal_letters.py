@@ -20,7 +20,7 @@ from authorizations.models import DomainEvent, EventKind
 from members.models import AlternateFormat, WrittenLanguage
 from notifications.context import Party, PlanInfo, plan_info
 from notifications.models import AppealLetter, AppealLetterKind
-from notifications.rendering import _HERE, RenderedLetter, _font_config, _stylesheets
+from notifications.rendering import RenderedLetter, lay_out
 
 # 28 CCR 1300.68(d)(1): written acknowledgement within 5 calendar days of receipt.
 ACKNOWLEDGEMENT_WINDOW = timedelta(days=5)
@@ -80,13 +80,9 @@ def letter_context(appeal: Appeal, *, now: datetime) -> AppealLetterContext:
 
 def render_appeal_letter(kind: str, context: AppealLetterContext) -> RenderedLetter:
     """The PDF of an appeal letter: a function of its inputs (no database)."""
-    from weasyprint import HTML
-
     with translation.override(context.language):
         html = render_to_string(f"notifications/{context.language}/{kind}.html", {"ctx": context})
-    document = HTML(string=html, base_url=str(_HERE)).render(
-        stylesheets=list(_stylesheets(context.large_print)), font_config=_font_config()
-    )
+    document = lay_out(html, large_print=context.large_print)
     return RenderedLetter(pdf=document.write_pdf(), page_count=len(document.pages))
 
 

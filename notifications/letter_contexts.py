@@ -21,6 +21,7 @@ from authorizations.models import (
     ServiceReduction,
     Tar,
 )
+from criteria.catalog import CriteriaError, criterion_text
 from notifications.context import (
     AppealDowngradeInfo,
     AppealExhaustedInfo,
@@ -375,14 +376,18 @@ def provider_voice(text: str) -> str:
 
 def criterion_text_for_reader(citation: CriterionCitation, *, audience: str, language: str) -> str:
     """The wording of one cited criterion for the letter's reader: THE one place that picks
-    it. Today the catalogue has the member wording only (criteria.catalog, "text"/"text_es",
-    also stored on the decision's criteria_refs), so the provider copy's is derived from it.
-    When criteria.catalog grows per-reader texts, point this at them, e.g.
-    `criterion_text(f"{citation.criteria_set}.{citation.number}", reader="provider",
-    language=language)` for the citation's set version."""
+    it. The member copy keeps the member wording stored on the decision (in its language);
+    the provider copy reads the catalogue's clinical wording for the cited set version
+    (`criteria.catalog.criterion_text`, PRODUCT §7 "the right voice for each reader"). A
+    citation the catalogue does not ship (a retired or hand-made set) is put in the office's
+    voice from the stored text instead."""
     if audience == Audience.MEMBER or language != "en":
         return citation.text
-    return provider_voice(citation.text)
+    key = f"{citation.criteria_set}:{citation.version}:{citation.number}"
+    try:
+        return criterion_text(key, "provider")
+    except CriteriaError:
+        return provider_voice(citation.text)
 
 
 def in_reader_voice(context: LetterContext) -> LetterContext:

@@ -1,5 +1,6 @@
 """Every letter, read as its reader gets it (issue 15): each kind in the registries
-(NoticeKind, the appeal variants of the delay and untimely kinds, GrievanceLetterKind) × English
+(NoticeKind, the appeal variants of the delay and untimely kinds, GrievanceLetterKind,
+AppealLetterKind) × English
 and Spanish × standard and large print for the member, and the provider copy, rendered once in
 this process (one font configuration) with realistic wording: the catalogue's criteria and a
 physician's rationale as written for the member.
@@ -19,10 +20,11 @@ from functools import cache
 
 import pytest
 
-from criteria.catalog import get_criteria_set
+from criteria.catalog import criterion_text, get_criteria_set
+from notifications.appeal_letters import AppealLetterContext, render_appeal_letter
 from notifications.context import AppealExhaustedInfo, AppealExtensionInfo, LetterContext
 from notifications.grievance_letters import GrievanceLetterContext, render_grievance_letter
-from notifications.models import ADVERSE_KINDS, GrievanceLetterKind, NoticeKind
+from notifications.models import ADVERSE_KINDS, AppealLetterKind, GrievanceLetterKind, NoticeKind
 from notifications.rendering import render_letter_document, template_name
 from tests.notifications import layout
 from tests.notifications.contexts import LETTER_DATE, PHYSICIAN, context
@@ -32,7 +34,10 @@ from tests.notifications.pdf import has, pdf_text, squash
 APPEAL_VARIANTS = {"appeal_extension": NoticeKind.DELAY, "appeal_exhausted": NoticeKind.UNTIMELY}
 TAR_LETTERS = [*NoticeKind.values, *APPEAL_VARIANTS]
 GRIEVANCE_LETTERS = list(GrievanceLetterKind.values)
-LETTERS = TAR_LETTERS + GRIEVANCE_LETTERS
+APPEAL_LETTERS = list(AppealLetterKind.values)
+# Signed by Grievance and Appeals, like the grievance letters.
+DEPARTMENT_LETTERS = GRIEVANCE_LETTERS + APPEAL_LETTERS
+LETTERS = TAR_LETTERS + DEPARTMENT_LETTERS
 
 # The demo's denial rationale (portal seed_demo), written to the member.
 RATIONALE = {
@@ -123,12 +128,34 @@ def _grievance_context(letter: str, language: str, large_print: bool) -> Grievan
     )
 
 
+def _appeal_letter_context(language: str, large_print: bool) -> AppealLetterContext:
+    base = context("approval", language=language)
+    return AppealLetterContext(
+        language=language,
+        large_print=large_print,
+        plan=base.plan,
+        letter_date=LETTER_DATE,
+        recipient=base.recipient,
+        member_name=base.member_name,
+        member_cin=base.member_cin,
+        tar_number="TAR-2026-000042",
+        appeal_number="APL-2026-000007",
+        received_at=datetime(2026, 3, 5, 18, 0, tzinfo=UTC),
+        expedited=False,
+        resolution_due_at=datetime(2026, 4, 4, 6, 59, 59, tzinfo=UTC),
+        continued_care=True,
+    )
+
+
 @cache
 def rendered(letter: str, language: str, audience: str, large_print: bool):
     """(context, PDF bytes, page count), each letter rendered once per test session."""
     if letter in GRIEVANCE_LETTERS:
         ctx = _grievance_context(letter, language, large_print)
         out = render_grievance_letter(letter, ctx)
+    elif letter in APPEAL_LETTERS:
+        ctx = _appeal_letter_context(language, large_print)
+        out = render_appeal_letter(letter, ctx)
     else:
         ctx = _tar_context(letter, language, audience, large_print)
         out = render_letter_document(APPEAL_VARIANTS.get(letter, letter), ctx)
@@ -150,7 +177,9 @@ COPIES = [
 
 def test_the_matrix_covers_every_registered_kind_and_template():
     covered = {APPEAL_VARIANTS.get(letter, letter) for letter in LETTERS}
-    assert covered >= set(NoticeKind.values) | set(GrievanceLetterKind.values)
+    assert covered >= (
+        set(NoticeKind.values) | set(GrievanceLetterKind.values) | set(AppealLetterKind.values)
+    )
     for letter in APPEAL_VARIANTS:
         ctx, _, _ = rendered(letter, "en", "member", False)
         assert template_name(APPEAL_VARIANTS[letter], ctx).endswith(f"/{letter}.html")
@@ -198,7 +227,7 @@ OWE_OMBUDSMAN = {
     NoticeKind.APPEAL_RESOLUTION,
     NoticeKind.APPEAL_DOWNGRADE,
     NoticeKind.IMR_OUTCOME,
-    *GRIEVANCE_LETTERS,
+    *DEPARTMENT_LETTERS,
 }
 # Letters that state the 60-day appeal right and its last day.
 OWE_APPEAL_RIGHT = {NoticeKind.DENIAL, NoticeKind.MODIFICATION, NoticeKind.UNTIMELY}
@@ -209,7 +238,7 @@ APPEAL_DEADLINE = {"en": "May 1, 2026", "es": "1 de mayo de 2026"}
 def test_the_letter_carries_its_required_parts(letter, language, audience, large):
     ctx, pdf, _ = rendered(letter, language, audience, large)
     text = pdf_text(pdf)
-    sign_off = GRIEVANCE_SIGN_OFF if letter in GRIEVANCE_LETTERS else SIGN_OFF
+    sign_off = GRIEVANCE_SIGN_OFF if letter in DEPARTMENT_LETTERS else SIGN_OFF
     assert not has(text, *sign_off[language])
     if letter in PHYSICIAN_SIGNS:
         signer = ctx.appeal.reviewer if letter == NoticeKind.APPEAL_RESOLUTION else PHYSICIAN
@@ -255,7 +284,9 @@ def test_the_provider_copy_speaks_about_the_member(letter):
         assert squash("for the patient's lower back") in text
         assert squash(RATIONALE["en"]) in member_text
     if ctx.criteria and letter in (NoticeKind.DENIAL, NoticeKind.MODIFICATION):
-        assert squash("The patient has tried other care for at least 4 weeks") in text
+        # The office reads the catalogue's clinical wording of the cited criterion.
+        clinical = criterion_text(f"esi:{ESI['version']}:3", "provider")
+        assert squash(clinical) in text
         assert squash(CITED[1]["text"]) in member_text
     # Nothing on the provider copy addresses the member's body or records.
     for phrase in ("your pain", "your spine", "your records", "your lower back", "your health"):
