@@ -26,8 +26,11 @@ from django.db.models import (
 )
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
+from appeals import selectors as appeal_selectors
+from appeals.models import Appeal
 from authorizations import selectors
 from authorizations.models import (
+    DECIDED_STATUSES,
     HistoryEntry,
     InformationRequest,
     Provider,
@@ -44,6 +47,7 @@ from notifications import selectors as notification_selectors
 from notifications.models import Audience, Notice
 from portal.models import TarDraft
 from tar_portal.errors import DomainError, ErrorCode
+from tar_portal.pagination import capped_count
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +76,65 @@ def open_requests_prefetch() -> Prefetch:
     )
 
 
-def provider_dashboard(*, user: User) -> QuerySet[Tar]:
-    return selectors.tar_list(user=user).prefetch_related(open_requests_prefetch())
+# --- the provider dashboard: tabs with counts, search (issue 15) ---------------------------
+
+
+@dataclass(frozen=True)
+class ProviderTab:
+    key: str
+    label: str
+    statuses: tuple[str, ...]  # empty: every request (or, for "appeals", the appeals)
+
+
+PROVIDER_TABS = (
+    ProviderTab("all", "All requests", ()),
+    # A pended request waits for what the nurse asked the office for (PRODUCT §8): the
+    # office's move, while the decision clock runs on.
+    ProviderTab("action", "Needs your action", (TarStatus.PENDED,)),
+    ProviderTab(
+        "review", "In review", (TarStatus.SUBMITTED, TarStatus.IN_REVIEW, TarStatus.REFERRED)
+    ),
+    ProviderTab("decided", "Decided", (*DECIDED_STATUSES, TarStatus.WITHDRAWN)),
+    ProviderTab("appeals", "Appeals", ()),
+)
+PROVIDER_TAB_KEYS = {tab.key: tab for tab in PROVIDER_TABS}
+
+
+def provider_dashboard(*, user: User, tab: str = "all", search: str = "") -> QuerySet[Tar]:
+    """The organization's requests of one tab, newest first, matching the search (a TAR
+    number, CIN, NPI, member or organization name: `queue_search_q`). Paged by the caller
+    over `selectors.tar_scope_branches`: each organization role walks its own index
+    (tar_req_org_*, tar_srv_org_*; the open tabs their partial ones)."""
+    qs = selectors.tar_list(user=user).filter(queue_search_q(search))
+    statuses = PROVIDER_TAB_KEYS[tab].statuses if tab in PROVIDER_TAB_KEYS else ()
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return qs.prefetch_related(open_requests_prefetch())
+
+
+def provider_appeals(*, user: User, search: str = "") -> QuerySet[Appeal]:
+    """The organization's appeals, newest first; the search matches the request's number,
+    the member's CIN or name."""
+    qs = appeal_selectors.appeal_list(user=user).order_by("-received_at", "-id")
+    if search:
+        tars = selectors.tar_list(user=user).filter(queue_search_q(search)).order_by()
+        qs = qs.filter(tar_id__in=tars.values("pk"))
+    return qs
+
+
+def provider_tab_counts(*, user: User, search: str = "") -> dict[str, tuple[int, bool]]:
+    """{tab: (count up to COUNT_CAP, more than that)}: each counted along an index of the
+    organization's requests and stopped at the cap, so the tabs cost the same at a million
+    requests as at a thousand. One query per tab and organization role."""
+    branches = selectors.tar_scope_branches(user) or [Q()]
+    counts: dict[str, tuple[int, bool]] = {}
+    for tab in PROVIDER_TABS:
+        if tab.key == "appeals":
+            counts[tab.key] = capped_count([provider_appeals(user=user, search=search)])
+            continue
+        qs = provider_dashboard(user=user, tab=tab.key, search=search).prefetch_related(None)
+        counts[tab.key] = capped_count([qs.filter(branch) for branch in branches], ordered=True)
+    return counts
 
 
 def review_queue(*, user: User, filters: dict[str, str]) -> QuerySet[Tar]:
