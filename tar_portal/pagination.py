@@ -174,6 +174,7 @@ def keyset_slice(
     cursor: str | None,
     size: int,
     branches: list[Q] | None = None,
+    parts: list[QuerySet] | None = None,
     ids_first: bool = False,
     count: bool = True,
 ) -> KeysetSlice:
@@ -182,12 +183,15 @@ def keyset_slice(
     `branches`: disjoint filters whose union is the queryset (a provider's "requesting OR
     servicing organization"), each served by an index of its own. Each branch is walked
     from the cursor for one page and the streams are merged, instead of one OR that no
-    index serves (issue 16). `ids_first`: read the page's keys first (a narrow index walk),
+    index serves (issue 16). `parts`: the same as querysets of their own (each filtered by
+    its part only, in the queryset's ordering); the page's rows are read from `queryset`.
+    `ids_first`: read the page's keys first (a narrow index walk),
     then its rows by primary key, so that joins are not made for rows the LIMIT drops.
     `count=False` skips the capped total (a page whose counts are shown elsewhere).
     A malformed cursor raises DomainError (a 400)."""
     keys = _ordering(queryset)
-    parts = [queryset.filter(branch) for branch in branches] if branches else [queryset]
+    if parts is None:
+        parts = [queryset.filter(branch) for branch in branches] if branches else [queryset]
     total, capped = capped_count(parts) if count else (0, False)
     direction, values = ("n", None)
     if cursor:

@@ -108,6 +108,7 @@ def paginate(
     per_page: int = PAGE_SIZE,
     *,
     branches: list[Q] | None = None,
+    parts: list | None = None,
     ids_first: bool = False,
     count: bool = True,
 ) -> ListPage:
@@ -120,6 +121,7 @@ def paginate(
             cursor=cursor,
             size=per_page,
             branches=branches,
+            parts=parts,
             ids_first=ids_first,
             count=count,
         )
@@ -130,6 +132,7 @@ def paginate(
             cursor=None,
             size=per_page,
             branches=branches,
+            parts=parts,
             ids_first=ids_first,
             count=count,
         )
@@ -159,12 +162,15 @@ def paginate_rows(
     per_page: int = PAGE_SIZE,
     *,
     branches: list[Q] | None = None,
+    parts: list | None = None,
     count: bool = True,
 ) -> ListPage:
     """`paginate` in two steps: the page's keys first (a narrow walk of the ordering's
     index), then its rows with their joins and prefetches. Joining every open request
     before the sort and the LIMIT made the queue slow on a full table."""
-    return paginate(request, queryset, per_page, branches=branches, ids_first=True, count=count)
+    return paginate(
+        request, queryset, per_page, branches=branches, parts=parts, ids_first=True, count=count
+    )
 
 
 def home_url_for(user: User) -> str:

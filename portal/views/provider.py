@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -73,17 +74,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     search_error = ""
     user = request.user
     try:
-        counts = portal_selectors.provider_tab_counts(user=user, search=search)
+        search_q = portal_selectors.queue_search_q(search)
     except portal_selectors.QueueError as exc:
-        search_error, search = str(exc), ""
-        counts = portal_selectors.provider_tab_counts(user=user)
+        search_error, search, search_q = str(exc), "", Q()
+    counts = portal_selectors.provider_tab_counts(user=user, search=search_q)
     if tab == "appeals":
-        page = paginate(request, portal_selectors.provider_appeals(user=user, search=search))
+        page = paginate(request, portal_selectors.provider_appeals(user=user, search=search_q))
     else:
         page = paginate_rows(
             request,
-            portal_selectors.provider_dashboard(user=user, tab=tab, search=search),
-            branches=selectors.tar_scope_branches(user),
+            portal_selectors.provider_dashboard(user=user, tab=tab, search=search_q),
+            parts=portal_selectors.provider_tab_parts(user=user, tab=tab, search=search_q),
             count=False,
         )
     page.count, page.count_capped = counts[tab]
