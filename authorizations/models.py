@@ -365,6 +365,28 @@ class Tar(models.Model):
                 fields=["servicing_organization", "decision_due_at", "id"],
                 name="tar_srv_org_due_idx",
             ),
+            # The provider dashboard's open tabs (needs your action, in review) and their
+            # capped counts: the organization's open requests of one status, newest first,
+            # walked per status and merged (portal.selectors.provider_tab_branches); the
+            # decided history is not in them (issue 16).
+            models.Index(
+                fields=["requesting_organization", "status", "-received_at", "-id"],
+                name="tar_req_org_open_idx",
+                condition=Q(status__in=["submitted", "in_review", "pended", "referred"]),
+            ),
+            models.Index(
+                fields=["servicing_organization", "status", "-received_at", "-id"],
+                name="tar_srv_org_open_idx",
+                condition=Q(status__in=["submitted", "in_review", "pended", "referred"]),
+                # The servicing-only stream leaves out what the office itself requested.
+                include=["requesting_organization"],
+            ),
+            # The intake desk's list: requests received by fax, mail or phone, latest first.
+            models.Index(
+                fields=["-received_at", "-id"],
+                name="tar_intake_recv_idx",
+                condition=Q(channel__in=["fax", "mail", "phone"]),
+            ),
             models.Index(fields=["member", "-received_at"], name="tar_member_idx"),
         ]
 

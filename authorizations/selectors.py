@@ -90,8 +90,16 @@ def tar_visible_to(tar: Tar, user: User) -> bool:
     return False
 
 
-def tar_list(*, user: User, filters: dict | None = None) -> QuerySet[Tar]:
+def tar_list(
+    *, user: User, filters: dict | None = None, branch: int | None = None
+) -> QuerySet[Tar]:
+    """`branch`: only that part of the caller's scope (`tar_scope_branches`), for a list that
+    walks each part along its own index: the part's filter alone, without the whole scope's
+    OR, which no index serves and which kept counts from being index-only scans."""
     scope = tar_scope_q(user)
+    if branch is not None:
+        branches = tar_scope_branches(user)
+        scope = branches[branch] if branches else scope
     if scope is None:
         return Tar.objects.none()
     filters = filters or {}

@@ -29,7 +29,15 @@ CASES = [
     ("nurse", "/api/v1/tars/?status=submitted,in_review,pended&family=facet_mbb", "API, family"),
     ("provider", "/api/v1/tars/", "API list, provider"),
     ("nurse", "/review/", "queue page (portal)"),
+    ("nurse", "/review/?q=B0000042M", "queue page, search (CIN)"),
+    ("nurse", "/review/?q=BENCH-000000042", "queue page, search (number)"),
+    ("nurse", "/review/?sort=-received", "queue page, sort newest"),
+    ("nurse", "/review/?family=facet_mbb", "queue page, family"),
     ("provider", "/provider/", "provider dashboard (portal)"),
+    ("provider", "/provider/?tab=action", "dashboard, needs your action"),
+    ("provider", "/provider/?tab=review", "dashboard, in review"),
+    ("provider", "/provider/?tab=decided", "dashboard, decided"),
+    ("provider", "/provider/?q=B0000042M", "dashboard, search (CIN)"),
 ]
 
 

@@ -1,7 +1,9 @@
 from datetime import date
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from members.validators import validate_cin
 
@@ -53,6 +55,15 @@ class Member(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        indexes = [
+            # The queue's and the provider dashboard's search by name (`icontains`, which
+            # PostgreSQL runs as UPPER(name) LIKE '%…%'): trigram indexes on exactly that
+            # expression, so a name is found without reading every member (issue 16).
+            GinIndex(
+                OpClass(Upper("first_name"), name="gin_trgm_ops"), name="member_first_trgm_idx"
+            ),
+            GinIndex(OpClass(Upper("last_name"), name="gin_trgm_ops"), name="member_last_trgm_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.cin}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -111,6 +112,118 @@ def _bound(keys: list[tuple[str, bool]], values: list[Any]) -> Q:
     return bound
 
 
+@dataclass
+class KeysetSlice:
+    """One page of a list in keyset order: the rows, the capped total, and the cursors of
+    the pages after and before it (None at either end)."""
+
+    rows: list
+    count: int
+    count_capped: bool
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def encode_cursor(keys: list[tuple[str, bool]], row: Model, direction: str) -> str:
+    values = []
+    for name, _ in keys:
+        value: Any = row
+        for part in name.split("__"):
+            value = getattr(value, part) if value is not None else None
+        field = _field(type(row), name)
+        values.append(None if value is None else field.value_to_string(_Holder(field, value)))
+    raw = json.dumps([direction, values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(
+    keys: list[tuple[str, bool]], model: type[Model], cursor: str
+) -> tuple[str, list[Any]]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        direction, raw_values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if direction not in ("n", "p") or len(raw_values) != len(keys):
+            raise ValueError
+        values: list[Any] = []
+        for (name, _), raw in zip(keys, raw_values, strict=True):
+            if raw is None:
+                values.append(None)
+                continue
+            if not isinstance(raw, str | int | float):
+                raise ValueError
+            values.append(_field(model, name).to_python(raw))
+    except Exception as exc:  # any malformed cursor (binascii, JSON, field parsing)
+        raise _bad_cursor() from exc
+    return direction, values
+
+
+def capped_count(parts: list[QuerySet], *, ordered: bool = False) -> tuple[int, bool]:
+    """(the total up to COUNT_CAP, whether there are more): counting stops after
+    COUNT_CAP + 1 rows of each part, so it costs at most that many index entries.
+
+    `ordered` keeps each part's ordering in the counted subquery, so that PostgreSQL walks
+    the list's own index and stops at the cap; unordered, a rare status (a provider's
+    pended requests) was counted by a bitmap of every open request of the organization."""
+    total = sum((part if ordered else part.order_by())[: COUNT_CAP + 1].count() for part in parts)
+    return min(total, COUNT_CAP), total > COUNT_CAP
+
+
+def keyset_slice(
+    queryset: QuerySet,
+    *,
+    cursor: str | None,
+    size: int,
+    branches: list[Q] | None = None,
+    parts: list[QuerySet] | None = None,
+    ids_first: bool = False,
+    count: bool = True,
+) -> KeysetSlice:
+    """The `size` rows after (or before) `cursor` in the queryset's ordering.
+
+    `branches`: disjoint filters whose union is the queryset (a provider's "requesting OR
+    servicing organization"), each served by an index of its own. Each branch is walked
+    from the cursor for one page and the streams are merged, instead of one OR that no
+    index serves (issue 16). `parts`: the same as querysets of their own (each filtered by
+    its part only, in the queryset's ordering); the page's rows are read from `queryset`.
+    `ids_first`: read the page's keys first (a narrow index walk),
+    then its rows by primary key, so that joins are not made for rows the LIMIT drops.
+    `count=False` skips the capped total (a page whose counts are shown elsewhere).
+    A malformed cursor raises DomainError (a 400)."""
+    keys = _ordering(queryset)
+    if parts is None:
+        parts = [queryset.filter(branch) for branch in branches] if branches else [queryset]
+    total, capped = capped_count(parts) if count else (0, False)
+    direction, values = ("n", None)
+    if cursor:
+        direction, values = decode_cursor(keys, queryset.model, cursor)
+    walk = keys if direction == "n" else [(name, not desc) for name, desc in keys]
+    if values is not None:
+        after = _bound(walk, values) & _after(walk, values)
+        parts = [part.filter(after) for part in parts]
+    # The database's own NULL placement (as `_nulls_last` assumes), so the ordering
+    # matches the indexes'.
+    order = [F(name).desc() if desc else F(name).asc() for name, desc in walk]
+    if len(parts) == 1 and not ids_first:
+        rows = list(parts[0].order_by(*order)[: size + 1])
+    else:
+        rows = _merged(queryset, parts, walk, order, size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    if direction == "p":
+        rows.reverse()
+    # Forward: a next page when one more row was found; a previous one when we came from
+    # a cursor. Backward: the mirror image.
+    has_next = more if direction == "n" else values is not None
+    has_previous = values is not None if direction == "n" else more
+    return KeysetSlice(
+        rows=rows,
+        count=total,
+        count_capped=capped,
+        next_cursor=encode_cursor(keys, rows[-1], "n") if rows and has_next else None,
+        previous_cursor=encode_cursor(keys, rows[0], "p") if rows and has_previous else None,
+    )
+
+
 class Pagination(BasePagination):
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -122,39 +235,6 @@ class Pagination(BasePagination):
         self.count_capped = False
         self.next_link: str | None = None
         self.previous_link: str | None = None
-
-    # --- cursors ---------------------------------------------------------------------------
-
-    def _encode(self, keys, row: Model, direction: str) -> str:
-        values = []
-        for name, _ in keys:
-            value: Any = row
-            for part in name.split("__"):
-                value = getattr(value, part) if value is not None else None
-            field = _field(type(row), name)
-            values.append(None if value is None else field.value_to_string(_Holder(field, value)))
-        raw = json.dumps([direction, values], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    def _decode(self, keys, model: type[Model], cursor: str) -> tuple[str, list[Any]]:
-        try:
-            padded = cursor + "=" * (-len(cursor) % 4)
-            direction, raw_values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            if direction not in ("n", "p") or len(raw_values) != len(keys):
-                raise ValueError
-            values: list[Any] = []
-            for (name, _), raw in zip(keys, raw_values, strict=True):
-                if raw is None:
-                    values.append(None)
-                    continue
-                if not isinstance(raw, str | int | float):
-                    raise ValueError
-                values.append(_field(model, name).to_python(raw))
-        except Exception as exc:  # any malformed cursor (binascii, JSON, field parsing)
-            raise _bad_cursor() from exc
-        return direction, values
-
-    # --- the page --------------------------------------------------------------------------
 
     def _page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
@@ -171,52 +251,28 @@ class Pagination(BasePagination):
     def paginate_queryset(
         self, queryset, request: Request, view=None, branches: list[Q] | None = None
     ) -> list:
-        """`branches`: disjoint filters whose union is the queryset (a provider's "requesting
-        OR servicing organization"), each served by an index of its own. Each branch is
-        walked from the cursor for one page and the streams are merged, instead of one OR
-        that no index serves (issue 16)."""
+        """One keyset page (`keyset_slice`; `branches` as there)."""
         self.request = request
         size = self._page_size(request)
         if not isinstance(queryset, QuerySet):
             rows = list(queryset)
             self.count, self.count_capped = min(len(rows), COUNT_CAP), len(rows) > COUNT_CAP
             return rows[:size]
-        keys = _ordering(queryset)
-        cursor = request.query_params.get(self.cursor_query_param)
-        # The capped total: counting stops after COUNT_CAP + 1 rows (per branch).
-        parts = [queryset.filter(branch) for branch in branches] if branches else [queryset]
-        total = sum(part.order_by()[: COUNT_CAP + 1].count() for part in parts)
-        self.count, self.count_capped = min(total, COUNT_CAP), total > COUNT_CAP
-        direction, values = ("n", None)
-        if cursor:
-            direction, values = self._decode(keys, queryset.model, cursor)
-        walk = keys if direction == "n" else [(name, not desc) for name, desc in keys]
-        if values is not None:
-            after = _bound(walk, values) & _after(walk, values)
-            parts = [part.filter(after) for part in parts]
-        # The database's own NULL placement (as `_nulls_last` assumes), so the ordering
-        # matches the indexes'.
-        order = [F(name).desc() if desc else F(name).asc() for name, desc in walk]
-        if len(parts) == 1:
-            rows = list(parts[0].order_by(*order)[: size + 1])
-        else:
-            rows = _merged(queryset, parts, walk, order, size + 1)
-        more = len(rows) > size
-        rows = rows[:size]
-        if direction == "p":
-            rows.reverse()
+        page = keyset_slice(
+            queryset,
+            cursor=request.query_params.get(self.cursor_query_param),
+            size=size,
+            branches=branches,
+        )
+        self.count, self.count_capped = page.count, page.count_capped
         url = request.build_absolute_uri()
-        # Forward: a next page when one more row was found; a previous one when we came from
-        # a cursor. Backward: the mirror image.
-        has_next = more if direction == "n" else values is not None
-        has_previous = values is not None if direction == "n" else more
-        if rows and has_next:
-            cursor_next = self._encode(keys, rows[-1], "n")
-            self.next_link = replace_query_param(url, self.cursor_query_param, cursor_next)
-        if rows and has_previous:
-            cursor_previous = self._encode(keys, rows[0], "p")
-            self.previous_link = replace_query_param(url, self.cursor_query_param, cursor_previous)
-        return rows
+        if page.next_cursor:
+            self.next_link = replace_query_param(url, self.cursor_query_param, page.next_cursor)
+        if page.previous_cursor:
+            self.previous_link = replace_query_param(
+                url, self.cursor_query_param, page.previous_cursor
+            )
+        return page.rows
 
     def get_paginated_response(self, data) -> Response:
         return Response(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,8 +18,10 @@ from accounts.models import PLAN_STAFF_ROLES, Role, User
 from authorizations import selectors
 from authorizations.models import Tar
 from tar_portal.errors import DomainError, ErrorCode
+from tar_portal.pagination import keyset_slice
 
 PAGE_SIZE = 25
+CURSOR_PARAM = "cursor"
 
 
 def role_required(*roles: str) -> Callable:
@@ -71,24 +74,103 @@ def field_errors_to_form(
             form.add_error(target, message)
 
 
-def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE) -> Page:
-    paginator = Paginator(queryset, per_page)
+@dataclass
+class ListPage:
+    """One keyset page of a portal list (tar_portal.pagination.keyset_slice): the rows, the
+    total counted up to COUNT_CAP ("1,000+" beyond), and the query strings of the pages
+    after and before it. Reading page 400 costs what page 1 does, and no page counts the
+    whole history (issue 16)."""
+
+    object_list: list
+    count: int
+    count_capped: bool
+    next_query: str = ""
+    previous_query: str = ""
+    # A cursor from an old link that this list cannot resume from: the first page is shown.
+    cursor_refused: bool = False
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next_query)
+
+    @property
+    def has_previous(self) -> bool:
+        return bool(self.previous_query)
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.count:,}+" if self.count_capped else f"{self.count:,}"
+
+
+def paginate(
+    request: HttpRequest,
+    queryset,
+    per_page: int = PAGE_SIZE,
+    *,
+    branches: list[Q] | None = None,
+    parts: list | None = None,
+    ids_first: bool = False,
+    count: bool = True,
+) -> ListPage:
+    """The page of `queryset` (in its own ordering) at the request's `?cursor=`."""
+    cursor = request.GET.get(CURSOR_PARAM) or None
+    refused = False
     try:
-        return paginator.page(request.GET.get("page") or 1)
-    except PageNotAnInteger:
-        return paginator.page(1)
-    except EmptyPage:
-        return paginator.page(paginator.num_pages)
+        page = keyset_slice(
+            queryset,
+            cursor=cursor,
+            size=per_page,
+            branches=branches,
+            parts=parts,
+            ids_first=ids_first,
+            count=count,
+        )
+    except DomainError:
+        refused = True
+        page = keyset_slice(
+            queryset,
+            cursor=None,
+            size=per_page,
+            branches=branches,
+            parts=parts,
+            ids_first=ids_first,
+            count=count,
+        )
+    query = request.GET.copy()
+    for name in (CURSOR_PARAM, "page"):
+        query.pop(name, None)
+
+    def link(position: str | None) -> str:
+        if not position:
+            return ""
+        query[CURSOR_PARAM] = position
+        return query.urlencode()
+
+    return ListPage(
+        object_list=page.rows,
+        count=page.count,
+        count_capped=page.count_capped,
+        next_query=link(page.next_cursor),
+        previous_query=link(page.previous_cursor),
+        cursor_refused=refused,
+    )
 
 
-def paginate_rows(request: HttpRequest, queryset, per_page: int = PAGE_SIZE) -> Page:
-    """Paginate a list page in two steps: the page's ids first (a narrow sorted scan), then
-    the 25 rows with their joins and prefetches. Joining every open request before the sort
-    and the LIMIT made the queue slow on a full table (bench/bench_queue_page.py)."""
-    page = paginate(request, queryset.prefetch_related(None).values_list("pk", flat=True), per_page)
-    ids = list(page.object_list)
-    page.object_list = list(queryset.filter(pk__in=ids)) if ids else []
-    return page
+def paginate_rows(
+    request: HttpRequest,
+    queryset,
+    per_page: int = PAGE_SIZE,
+    *,
+    branches: list[Q] | None = None,
+    parts: list | None = None,
+    count: bool = True,
+) -> ListPage:
+    """`paginate` in two steps: the page's keys first (a narrow walk of the ordering's
+    index), then its rows with their joins and prefetches. Joining every open request
+    before the sort and the LIMIT made the queue slow on a full table."""
+    return paginate(
+        request, queryset, per_page, branches=branches, parts=parts, ids_first=True, count=count
+    )
 
 
 def home_url_for(user: User) -> str:

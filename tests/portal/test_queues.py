@@ -42,8 +42,10 @@ def test_queue_pages_run_a_constant_number_of_queries(client_for, submit, api, p
     add(27)
     with_thirty = _queries(client, url)
     assert with_three == with_thirty, (with_three, with_thirty)
-    # session, user, count, page ids, the page's rows and their prefetches, session save
-    assert with_thirty <= 16
+    # session, user, count, page ids, the page's rows and their prefetches, session save;
+    # the provider dashboard also counts its five tabs, one capped count per index stream
+    # (tests/portal/test_lists.py).
+    assert with_thirty <= (28 if persona == "provider" else 16)
 
 
 def test_the_queue_is_paginated_by_keyset(client_for, submit):
