@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.conf import settings
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -283,7 +284,16 @@ def short_due(value: datetime | None) -> str:
     """A deadline on one line of a compact row: 'Tue Dec 8, 11:59 PM'."""
     if not isinstance(value, datetime):
         return ""
-    return formats.date_format(_local(value), "D M j, g:i A")
+    local = _local(value)
+    return _short_due_words(
+        local.replace(second=0, microsecond=0, tzinfo=None), translation.get_language()
+    )
+
+
+# Remembered per minute and language, like portal_dates: a queue repeats them row after row.
+@lru_cache(maxsize=8192)
+def _short_due_words(minute: datetime, language: str | None) -> str:
+    return formats.date_format(minute, "D M j, g:i A")
 
 
 @register.filter(name="rule_words")

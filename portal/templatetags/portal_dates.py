@@ -6,6 +6,7 @@ own wording (notifications)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from django import template
 from django.utils import formats, timezone, translation
@@ -20,9 +21,24 @@ def _spanish() -> bool:
 
 
 def _day(value: date) -> str:
-    if _spanish():  # Spanish writes weekdays and months in lower case: "mar, 8 dic 2026"
+    return _day_words(value, _spanish())
+
+
+# A page shows the same few days and minutes many times (a queue of 50 rows, two times a
+# row), and formatting one costs a translated weekday and month each time: remembered per
+# language. Bounded: days and minutes of a few years at most.
+@lru_cache(maxsize=8192)
+def _day_words(value: date, spanish: bool) -> str:
+    if spanish:  # Spanish writes weekdays and months in lower case: "mar, 8 dic 2026"
         return formats.date_format(value, "D, j M Y").lower()
     return formats.date_format(value, "D, M j, Y")
+
+
+@lru_cache(maxsize=2048)
+def _clock(hour: int, minute: int, spanish: bool) -> str:
+    if spanish:
+        return f"{hour:02d}:{minute:02d}"
+    return f"{(hour % 12) or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
 @register.filter
@@ -35,8 +51,10 @@ def when(value: datetime | date | None, part: str = "") -> str:
         local = timezone.localtime(value, PACIFIC)
         if part == "date":
             return _day(local.date())
-        clock = formats.date_format(local, "H:i" if _spanish() else "g:i A")
-        return f"{_day(local.date())}, {clock} PT"
+        spanish = _spanish()
+        return (
+            f"{_day_words(local.date(), spanish)}, {_clock(local.hour, local.minute, spanish)} PT"
+        )
     if isinstance(value, date):
         return _day(value)
     return ""

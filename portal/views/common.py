@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
 from authorizations import selectors
@@ -190,21 +190,36 @@ def home_url_for(user: User) -> str:
     return reverse(name) if name else reverse("portal:home")
 
 
+_TAR_PAGES = {
+    Role.PROVIDER: "portal:provider-tar",
+    Role.MEMBER: "portal:member-tar",
+    Role.PHYSICIAN: "portal:physician-tar",
+    Role.INTAKE: "portal:intake-tar",
+    Role.MEMBER_SERVICES: "portal:member-services-tar",
+}
+
+
 def tar_url_for(user: User, tar: Tar | int) -> str:
     tar_id = tar if isinstance(tar, int) else tar.pk
-    if user.role == Role.PROVIDER:
-        return reverse("portal:provider-tar", args=[tar_id])
-    if user.role == Role.MEMBER:
-        return reverse("portal:member-tar", args=[tar_id])
-    if user.role == Role.PHYSICIAN:
-        return reverse("portal:physician-tar", args=[tar_id])
-    if user.role == Role.INTAKE:
-        return reverse("portal:intake-tar", args=[tar_id])
-    if user.role == Role.MEMBER_SERVICES:
-        return reverse("portal:member-services-tar", args=[tar_id])
-    if user.role in PLAN_STAFF_ROLES:
-        return reverse("portal:review-tar", args=[tar_id])
-    raise Http404
+    name = _TAR_PAGES.get(user.role)
+    if name is None and user.role in PLAN_STAFF_ROLES:
+        name = "portal:review-tar"
+    if name is None:
+        raise Http404
+    head, tail = _tar_url_parts(name, get_script_prefix())
+    return f"{head}{int(tar_id)}{tail}"
+
+
+@lru_cache(maxsize=64)
+def _tar_url_parts(name: str, script_prefix: str) -> tuple[str, str]:
+    """The URL of a request page around its id, reversed once per page and prefix: a queue or
+    list draws one link per row, and reverse() walks the URL patterns every time."""
+    url = reverse(name, args=[_URL_ID])
+    head, _, tail = url.partition(str(_URL_ID))
+    return head, tail
+
+
+_URL_ID = 987654321987
 
 
 def home(request: HttpRequest) -> HttpResponse:
