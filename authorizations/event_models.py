@@ -32,6 +32,9 @@ class EventKind(models.TextChoices):
     TAR_DEEMED_DENIED = "tar.deemed_denied", "Deemed denial recorded"  # an appeal of a breach
     TAR_ORAL_NOTICE = "tar.oral_notice", "Oral notice attempted"
     TAR_SERVICES_REDUCED = "tar.services_reduced", "Authorized services reduced or terminated"
+    # A notice of the request went out (notifications; not a workflow record): the reports'
+    # notice pre-aggregates follow it (issue 13).
+    NOTICE_SENT = "notice.sent", "Notice sent"
     # Appeals
     APPEAL_FILED = "appeal.filed", "Appeal filed"
     APPEAL_EXTENDED = "appeal.extended", "Appeal deadline extended"

@@ -272,3 +272,22 @@ class DailyAppeals(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["day"], name="report_appeals_day_idx")]
+
+
+class DailyNotices(models.Model):
+    """Notices with a clock of their own due on one Pacific day, by the request's type and
+    urgency and the notice's audience: what the notice timeliness of the dashboard and of the
+    timeliness report sums (PRODUCT §4, §7, §10). Recomputed from the notices of the day after
+    every event that creates or sends one (reports.aggregates)."""
+
+    day = models.DateField(help_text="The notice's due day, Pacific time.")
+    request_type = models.CharField(max_length=20)
+    urgency = models.CharField(max_length=20)
+    audience = models.CharField(max_length=10)
+    due = models.PositiveIntegerField()
+    on_time = models.PositiveIntegerField(help_text="Sent by the notice's deadline.")
+    late = models.PositiveIntegerField(help_text="Sent after the notice's deadline.")
+    unsent = models.PositiveIntegerField(help_text="Not sent yet.")
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="report_notices_day_idx")]

@@ -1,5 +1,5 @@
 """The figures' pre-aggregates (reports.aggregates; issue 13) agree with the from-scratch SQL
-over the decisions: on a mixed set of requests made through the real workflow (API and
+over the decisions and notices: on a mixed set of requests made through the real workflow (API and
 kernel), kept by the event outbox; after a rebuild from scratch; and after events are
 delivered again. Also the year-end rule for a request still undecided when the year ends."""
 
@@ -12,11 +12,13 @@ import pytest
 
 from authorizations import services
 from authorizations.deadlines import deadline_sweep
-from authorizations.models import DomainEvent, EventConsumption, ServiceLine, Tar
+from authorizations.models import DomainEvent, EventConsumption, EventKind, ServiceLine, Tar
 from authorizations.workflow.outbox import events_dispatch
+from notifications.models import Notice
+from notifications.services import notice_deliver
 from reports import aggregates, figures
 from reports.metrics import prior_authorization_metrics, years_with_data
-from reports.models import DailyDecisions, DecisionFact
+from reports.models import DailyDecisions, DailyNotices, DecisionFact
 from reports.periods import Period
 from tests import factories
 
@@ -267,3 +269,107 @@ def _daily_columns() -> list[str]:
         *aggregates.COUNT_COLUMNS,
         "determined_microseconds",
     ]
+
+
+# --- notice timeliness (DailyNotices) ---------------------------------------------------------
+
+
+def notice_figures(source: str, now: datetime) -> dict:
+    """Every notice figure, as of `now` (today's notices are counted against the moment)."""
+    return {
+        "headline": figures.headline(now=now, source=source),
+        "timeliness": figures.timeliness(SPRING, now=now, source=source),
+        "timeliness_april": figures.timeliness(APRIL, now=now, source=source),
+        "trend": figures.weekly_trend(APRIL, source=source),
+    }
+
+
+def _moments() -> list[datetime]:
+    """Moments around the notices' deadlines: on each due day before, at and after a notice's
+    due time, and days after, so today's live part and the past days' sums both count."""
+    moments = set()
+    for due_at in Notice.objects.values_list("due_at", flat=True):
+        moments |= {due_at - timedelta(minutes=1), due_at, due_at + timedelta(minutes=1)}
+        moments.add(due_at + timedelta(days=2))
+    return sorted(moments)
+
+
+def _notices_agree() -> None:
+    for now in _moments():
+        assert notice_figures(aggregates.AGGREGATES, now) == notice_figures(
+            aggregates.RECORDS, now
+        ), now
+
+
+def _daily_notices() -> list[tuple]:
+    return sorted(
+        DailyNotices.objects.values_list(
+            "day", "request_type", "urgency", "audience", "due", "on_time", "late", "unsent"
+        )
+    )
+
+
+def test_notice_timeliness_follows_the_notices_owed_and_sent(mixed, _clock):
+    events_dispatch()
+    clocked = Notice.objects.filter(kind__in=aggregates.CLOCKED_NOTICE_KINDS)
+    # Two notices (provider, member) for each of 11 first decisions, the extension and the
+    # appeal's resolution, none sent yet (delivery is queued after commit).
+    assert clocked.count() >= 24
+    assert not clocked.filter(sent_at__isnull=False).exists()
+    assert sum(row[4] for row in _daily_notices()) == clocked.count()
+    _notices_agree()
+
+    # Provider notices go out on 10 May (late for April's), three of them a day before their
+    # deadline would pass: sent through the notices service, which writes notice.sent.
+    providers = list(clocked.filter(audience="provider").order_by("due_at", "pk"))
+    for notice in providers[: len(providers) // 2]:
+        _clock.move_to(notice.due_at - timedelta(days=1))
+        notice_deliver(notice_id=notice.pk)
+    _clock.move_to(pt(5, 10, 12))
+    for notice in providers[len(providers) // 2 : -1]:
+        notice_deliver(notice_id=notice.pk)
+    sent = DomainEvent.objects.filter(kind=EventKind.NOTICE_SENT, processed_at__isnull=True)
+    assert sent.count() == len(providers) - 1
+    # Not yet consumed: the pre-aggregates still count those notices unsent.
+    assert sum(row[7] for row in _daily_notices()) == clocked.count()
+    events_dispatch()
+    assert not sent.exists()
+    on_time = clocked.filter(sent_on_time=True).count()
+    late = clocked.filter(sent_on_time=False).count()
+    assert on_time >= 1 and late >= 1
+    assert sum(row[5] for row in _daily_notices()) == on_time
+    assert sum(row[6] for row in _daily_notices()) == late
+    _notices_agree()
+
+    # A rebuild from scratch writes the same rows; events delivered again change nothing.
+    kept = _daily_notices()
+    aggregates.rebuild()
+    assert _daily_notices() == kept
+    events = list(DomainEvent.objects.filter(kind__in=aggregates.CONSUMER_KINDS))
+    aggregates.aggregates_for_events(events)
+    for event in events:
+        aggregates.aggregates_for_event(event)
+    assert _daily_notices() == kept
+    _notices_agree()
+
+
+def test_the_aggregates_wait_for_the_notices_an_event_owes(mixed):
+    """A decision whose notices are not created yet is not summed: the consumer raises and
+    the outbox retries it after the notices consumer has run."""
+    decided = DomainEvent.objects.filter(kind="tar.decided").order_by("pk").first()
+    with pytest.raises(aggregates.NoticesNotYetCreated):
+        aggregates.aggregates_for_events([decided])
+    events_dispatch()
+    assert EventConsumption.objects.filter(event=decided, consumer=aggregates.CONSUMER).exists()
+    assert _daily_notices()
+
+
+def test_the_notice_figures_read_a_constant_number_of_queries(mixed, django_assert_max_num_queries):
+    events_dispatch()
+    now = pt(4, 22, 12)
+    with django_assert_max_num_queries(3):
+        figures.headline(now=now, source=aggregates.AGGREGATES)
+    with django_assert_max_num_queries(3):
+        figures.timeliness(SPRING, now=now, source=aggregates.AGGREGATES)
+    with django_assert_max_num_queries(2):
+        figures.weekly_trend(SPRING, source=aggregates.AGGREGATES)
