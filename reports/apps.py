@@ -20,6 +20,6 @@ class ReportsConfig(AppConfig):
         outbox.register(
             CONSUMER,
             aggregates_for_event,
-            kinds=CONSUMER_KINDS,
+            kinds=CONSUMER_KINDS,  # every kind
             handle_batch=aggregates_for_events,
         )

@@ -11,8 +11,9 @@ daily pre-aggregates of reports.aggregates by default; `source=RECORDS` computes
 scratch over the decisions and notices (the definitions, which the tests and the benchmark
 compare them with). What depends on the moment (notices due today up to now, today's unsent
 notices already overdue) is read live over today's notices only (index on due_at).
-Inventory, breaches, pends and late submissions are read live (measured at 1M requests in
-bench/bench_reports.py).
+Breaches, pends and late submissions read the request facts' day rows the same way. The
+open inventory, escalations, extensions, appeals filed and IMR are read live (measured at 1M
+requests in bench/bench_reports.py).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, TruncWeek
 from django.utils import timezone
 
 from appeals.models import Appeal, AppealStatus, ImrCase, ImrStatus
@@ -53,7 +54,15 @@ from criteria.catalog import FAMILIES
 from notifications.models import Audience, Notice, NoticeKind
 from reports.aggregates import CLOCKED_NOTICE_KINDS, COUNT_COLUMNS, RECORDS, source_of
 from reports.metrics import OVERTURNED, first_decisions, percent
-from reports.models import AggregateGrain, DailyAppeals, DailyDecisions, DailyNotices
+from reports.models import (
+    AggregateGrain,
+    DailyAppeals,
+    DailyBreaches,
+    DailyDecisions,
+    DailyInformationRequests,
+    DailyNotices,
+    DailyReceived,
+)
 from reports.periods import Period, pacific_midnight, pacific_today
 
 # The request kinds of NCQA UM 5's timeliness report: every request type by urgency.
@@ -473,14 +482,23 @@ def inventory(*, now: datetime | None = None) -> dict[str, list[dict[str, Any]]]
 # --- breaches, escalations, extensions, late submissions -------------------------------------
 
 
-def breaches(period: Period) -> dict[str, Any]:
+def _days(model, period: Period) -> QuerySet[Any]:
+    return model.objects.filter(day__gte=period.first, day__lte=period.last)
+
+
+def breaches(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Missed decision deadlines in the period and their escalations; extensions by reason.
     Three queries."""
-    breach = Breach.objects.filter(due_at__gte=period.start, due_at__lt=period.end).aggregate(
-        breached=Count("pk"),
-        urgent=Count("pk", filter=Q(tar__urgency=Urgency.URGENT)),
-        still_open=Count("pk", filter=Q(tar__status__in=OPEN_STATUSES)),
-    )
+    if source_of(source) == RECORDS:
+        breach = Breach.objects.filter(due_at__gte=period.start, due_at__lt=period.end).aggregate(
+            breached=Count("pk"),
+            urgent=Count("pk", filter=Q(tar__urgency=Urgency.URGENT)),
+            still_open=Count("pk", filter=Q(tar__status__in=OPEN_STATUSES)),
+        )
+    else:
+        breach = _days(DailyBreaches, period).aggregate(
+            **sums(breached="breached", urgent="urgent", still_open="still_open")
+        )
     escalation = Escalation.objects.filter(
         breach__due_at__gte=period.start, breach__due_at__lt=period.end
     ).aggregate(
@@ -503,14 +521,15 @@ def breaches(period: Period) -> dict[str, Any]:
     }
 
 
-def late_submissions(period: Period) -> dict[str, Any]:
+def late_submissions(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Post-service requests received in the period, and those flagged late (002 "Post-Service
     Retrospective Review"), by the rule that made them late. One query."""
+    records = source_of(source) == RECORDS
     rows = (
-        received_in(period)
+        (received_in(period) if records else _days(DailyReceived, period))
         .filter(request_type=RequestType.POST_SERVICE)
         .values("late_submission", "late_submission_rule")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk") if records else Sum("received"))
         .order_by("late_submission_rule")
     )
     received = late = 0
@@ -667,21 +686,38 @@ def _outcomes_from_aggregates(period: Period) -> dict[str, Any]:
     }
 
 
-def pends(period: Period) -> dict[str, Any]:
+def pends(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Information requests made in the period, their answers and answer times; the pend rate
     over requests received in the period. Two queries."""
-    answer = ExpressionWrapper(F("responded_at") - F("requested_at"), DURATION)
-    row = InformationRequest.objects.filter(
-        requested_at__gte=period.start, requested_at__lt=period.end
-    ).aggregate(
-        requests=Count("pk"),
-        answered=Count("pk", filter=Q(responded_at__isnull=False)),
-        mean_answer=Avg(answer, filter=Q(responded_at__isnull=False)),
-    )
-    received = received_in(period).aggregate(
-        received=Count("pk"),
-        pended=Count("pk", filter=Q(information_requests__isnull=False), distinct=True),
-    )
+    if source_of(source) == RECORDS:
+        answer = ExpressionWrapper(F("responded_at") - F("requested_at"), DURATION)
+        row = InformationRequest.objects.filter(
+            requested_at__gte=period.start, requested_at__lt=period.end
+        ).aggregate(
+            requests=Count("pk"),
+            answered=Count("pk", filter=Q(responded_at__isnull=False)),
+            mean_answer=Avg(answer, filter=Q(responded_at__isnull=False)),
+        )
+        received = received_in(period).aggregate(
+            received=Count("pk"),
+            pended=Count("pk", filter=Q(information_requests__isnull=False), distinct=True),
+        )
+    else:
+        # The summed intervals over the answered count: the interval division AVG does.
+        asked = _days(DailyInformationRequests, period).aggregate(
+            **sums(n_requests="requests", n_answered="answered"),
+            mean_answer=ExpressionWrapper(
+                Sum("answer_total") / NullIf(Sum("answered"), 0), DURATION
+            ),
+        )
+        row = {
+            "requests": asked["n_requests"],
+            "answered": asked["n_answered"],
+            "mean_answer": asked["mean_answer"],
+        }
+        received = _days(DailyReceived, period).aggregate(
+            **sums(received="received_rows", pended="pended")
+        )
     mean = row["mean_answer"]
     return {
         **row,

@@ -54,6 +54,12 @@ def every_figure(source: str) -> dict:
         "outcomes_april": figures.outcomes(APRIL, source=source),
         "workload": figures.workload(SPRING, source=source),
         "appeals": figures.appeals(SPRING, source=source),
+        "breaches": figures.breaches(SPRING, source=source),
+        "breaches_april": figures.breaches(APRIL, source=source),
+        "late_submissions": figures.late_submissions(SPRING, source=source),
+        "late_submissions_april": figures.late_submissions(APRIL, source=source),
+        "pends": figures.pends(SPRING, source=source),
+        "pends_april": figures.pends(APRIL, source=source),
         "cms": prior_authorization_metrics(2027, now=now, source=source).data,
         "years": years_with_data(source=source),
     }
@@ -74,7 +80,8 @@ def mixed(api, submit, world, _clock):
     E closed: duplicate (not a determination)          F closed: no authorization required
     G withdrawn (no decision)                          H extended, then approved
     I urgent, approved the same day                    J post-service, approved (not PA)
-    K urgent, denied late (after its 72-hour deadline) L left open
+    K urgent, denied late (after its 72-hour deadline) L pended twice (answered once),
+                                                         breached, left open
     M from the other organization, approved             B's appeal overturned in May
     """
     tars = {}
@@ -145,7 +152,11 @@ def mixed(api, submit, world, _clock):
     decide("E", {**closed, "reason_code": "duplicate", "duplicate_of": _number(tars["A"])})
     decide("F", {**closed, "reason_code": "no_authorization_required"})
     decide("J", {"outcome": "approved", "rationale": "Meets criteria."}, "nurse")
+    services.tar_request_info(tar_id=tars["L"], user=world.users["nurse"], message="MRI report?")
+    _clock.move_to(pt(4, 17, 15))
+    services.tar_receive_info(tar_id=tars["L"], user=world.users["provider"], response="Sent.")
     _clock.move_to(pt(4, 19, 14))
+    services.tar_request_info(tar_id=tars["L"], user=world.users["nurse"], message="And the CT?")
     decide("K", DENY_MEDICAL)
     decide("M", {"outcome": "approved", "rationale": "Meets criteria."}, "nurse")
     _clock.move_to(pt(4, 21, 9, 15))
@@ -161,6 +172,8 @@ def mixed(api, submit, world, _clock):
         f"/api/v1/appeals/{appeal['id']}/decide",
         {"outcome": "overturned", "rationale": "The new MRI shows L5 root compression."},
     )
+    # L, pended since 19 April, misses its decision deadline.
+    assert deadline_sweep(now=pt(5, 10, 11)).breaches == 1
     return tars
 
 
@@ -345,7 +358,7 @@ def test_notice_timeliness_follows_the_notices_owed_and_sent(mixed, _clock):
     kept = _daily_notices()
     aggregates.rebuild()
     assert _daily_notices() == kept
-    events = list(DomainEvent.objects.filter(kind__in=aggregates.CONSUMER_KINDS))
+    events = list(DomainEvent.objects.all())
     aggregates.aggregates_for_events(events)
     for event in events:
         aggregates.aggregates_for_event(event)
@@ -373,3 +386,29 @@ def test_the_notice_figures_read_a_constant_number_of_queries(mixed, django_asse
         figures.timeliness(SPRING, now=now, source=aggregates.AGGREGATES)
     with django_assert_max_num_queries(2):
         figures.weekly_trend(SPRING, source=aggregates.AGGREGATES)
+
+
+def test_pends_breaches_and_receipts_follow_the_requests(mixed, api, _clock):
+    events_dispatch()
+    kept = every_figure(aggregates.RECORDS)
+    assert every_figure(aggregates.AGGREGATES) == kept
+    # Not vacuous: L pended twice (answered once, 27.5 hours later), breached and still open.
+    assert (kept["pends"]["requests"], kept["pends"]["answered"]) == (2, 1)
+    assert kept["pends"]["mean_answer_hours"] == 27.5
+    assert (kept["pends"]["received"], kept["pends"]["pended"]) == (14, 1)
+    assert (kept["breaches"]["breached"], kept["breaches"]["still_open"]) == (1, 1)
+    assert kept["late_submissions"]["received"] == 1
+    # L decided: the breach is no longer open, once the outbox has run.
+    _clock.move_to(pt(5, 11, 10))
+    _post(
+        api,
+        "nurse",
+        f"/api/v1/tars/{mixed['L']}/decision",
+        {"outcome": "approved", "rationale": "Meets criteria."},
+    )
+    events_dispatch()
+    now = every_figure(aggregates.RECORDS)
+    assert now["breaches"]["still_open"] == 0
+    assert every_figure(aggregates.AGGREGATES) == now
+    aggregates.rebuild()
+    assert every_figure(aggregates.AGGREGATES) == now
