@@ -34,6 +34,9 @@ class EventKind(models.TextChoices):
     TAR_SERVICES_REDUCED = "tar.services_reduced", "Authorized services reduced or terminated"
     # Issue 14: the requesting provider added, changed or cancelled lines of an open request.
     TAR_LINES_AMENDED = "tar.lines_amended", "Service lines changed by the provider"
+    # A notice of the request went out (notifications; not a workflow record): the reports'
+    # notice pre-aggregates follow it (issue 13).
+    NOTICE_SENT = "notice.sent", "Notice sent"
     # Appeals
     APPEAL_FILED = "appeal.filed", "Appeal filed"
     APPEAL_EXTENDED = "appeal.extended", "Appeal deadline extended"

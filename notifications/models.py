@@ -103,6 +103,9 @@ class Notice(models.Model):
             models.Index(
                 fields=["-failed_at"], name="notice_failed_idx", condition=Q(status="failed")
             ),
+            # The reports' notice timeliness by due day (reports.aggregates) and today's notices
+            # read live (reports.figures).
+            models.Index(fields=["due_at"], name="notice_due_idx"),
         ]
 
     def __str__(self) -> str:

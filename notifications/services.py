@@ -29,7 +29,7 @@ from accounts.models import PLAN_STAFF_ROLES, Role, User
 from appeals.services import adverse_notice_dated
 from authorizations import clocks
 from authorizations.calendar import plan_calendar
-from authorizations.models import DomainEvent, HistoryAction, HistoryEntry, Tar
+from authorizations.models import DomainEvent, EventKind, HistoryAction, HistoryEntry, Tar
 from authorizations.selectors import tar_scope_q
 from authorizations.services import history_record
 from authorizations.workflow import SYSTEM
@@ -228,15 +228,28 @@ def _notice_set_status(*, notice_id: int, to: str, **fields: Any) -> bool:
 
 
 def _notice_mark_sent(*, notice: Notice, at: datetime, via: str) -> bool:
-    return _notice_set_status(
-        notice_id=notice.pk,
-        to=NoticeStatus.SENT,
-        sent_at=at,
-        sent_on_time=at <= notice.due_at,
-        delivered_via=via,
-        failed_at=None,
-        last_error="",
-    )
+    """Sent, and a `notice.sent` event in the same transaction: the reports' notice
+    timeliness (reports.aggregates) follows it from the outbox, never from a hope that
+    nothing crashes after this commit."""
+    with transaction.atomic():
+        moved = _notice_set_status(
+            notice_id=notice.pk,
+            to=NoticeStatus.SENT,
+            sent_at=at,
+            sent_on_time=at <= notice.due_at,
+            delivered_via=via,
+            failed_at=None,
+            last_error="",
+        )
+        if moved:
+            DomainEvent.objects.create(
+                kind=EventKind.NOTICE_SENT,
+                subject_type="tar",
+                subject_id=notice.tar_id,
+                tar_id=notice.tar_id,
+                payload={"notice": notice.pk, "kind": notice.kind, "audience": notice.audience},
+            )
+    return moved
 
 
 def stalled_backoff(attempts: int) -> timedelta:

@@ -11,15 +11,15 @@ class ReportsConfig(AppConfig):
         from authorizations.workflow import outbox
         from reports.aggregates import (
             CONSUMER,
-            DECISION_EVENTS,
+            CONSUMER_KINDS,
             aggregates_for_event,
             aggregates_for_events,
         )
 
-        # The figures' pre-aggregates follow every decision, after commit (issue 13).
+        # The figures' pre-aggregates follow every decision and notice, after commit (issue 13).
         outbox.register(
             CONSUMER,
             aggregates_for_event,
-            kinds=DECISION_EVENTS,
+            kinds=CONSUMER_KINDS,  # every kind
             handle_batch=aggregates_for_events,
         )

@@ -6,16 +6,19 @@ requests, and returns plain rows (dicts) that a page, a chart, a CSV and a PDF a
 Each figure names the `measure` of the request list behind it (reports.drilldown), which
 filters the same rows the aggregate counted.
 
-The decision figures (timeliness, headline, trend, outcomes, workload) read the daily
-pre-aggregates of reports.aggregates by default; `source=RECORDS` computes them from scratch
-over the decisions (the definitions, which the tests and the benchmark compare them with).
-Notices, inventory, breaches, appeals, pends and late submissions are always read live: each
-is one aggregate over an indexed range (measured at 1M requests in bench/bench_reports.py).
+The decision and notice figures (timeliness, headline, trend, outcomes, workload) read the
+daily pre-aggregates of reports.aggregates by default; `source=RECORDS` computes them from
+scratch over the decisions and notices (the definitions, which the tests and the benchmark
+compare them with). What depends on the moment (notices due today up to now, today's unsent
+notices already overdue) is read live over today's notices only (index on due_at).
+Breaches, pends and late submissions read the request facts' day rows the same way. The
+open inventory, escalations, extensions, appeals filed and IMR are read live (measured at 1M
+requests in bench/bench_reports.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -28,7 +31,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, TruncWeek
 from django.utils import timezone
 
 from appeals.models import Appeal, AppealStatus, ImrCase, ImrStatus
@@ -49,9 +52,17 @@ from authorizations.models import (
 )
 from criteria.catalog import FAMILIES
 from notifications.models import Audience, Notice, NoticeKind
-from reports.aggregates import COUNT_COLUMNS, RECORDS, source_of
+from reports.aggregates import CLOCKED_NOTICE_KINDS, COUNT_COLUMNS, RECORDS, source_of
 from reports.metrics import OVERTURNED, first_decisions, percent
-from reports.models import AggregateGrain, DailyAppeals, DailyDecisions
+from reports.models import (
+    AggregateGrain,
+    DailyAppeals,
+    DailyBreaches,
+    DailyDecisions,
+    DailyInformationRequests,
+    DailyNotices,
+    DailyReceived,
+)
 from reports.periods import Period, pacific_midnight, pacific_today
 
 # The request kinds of NCQA UM 5's timeliness report: every request type by urgency.
@@ -63,8 +74,8 @@ REQUEST_KINDS: tuple[tuple[str, str, str], ...] = (
     (RequestType.POST_SERVICE, Urgency.URGENT, "Urgent post-service"),
     (RequestType.POST_SERVICE, Urgency.ROUTINE, "Post-service (retrospective)"),
 )
-# Notices that have a clock of their own (PRODUCT §4, §7); a criteria copy's is H&S 1363.5's.
-CLOCKED_NOTICE_KINDS = tuple(k for k in NoticeKind.values if k != NoticeKind.CRITERIA_COPY)
+# CLOCKED_NOTICE_KINDS (reports.aggregates): notices with a clock of their own.
+assert NoticeKind.CRITERIA_COPY not in CLOCKED_NOTICE_KINDS
 
 # Open inventory buckets (PRODUCT §10: "by age and by time left").
 AGE_BUCKETS: tuple[tuple[str, str, float | None, float | None], ...] = (
@@ -122,6 +133,20 @@ def daily(period: Period, grain: str = AggregateGrain.KIND) -> QuerySet[DailyDec
     return DailyDecisions.objects.filter(grain=grain, day__gte=period.first, day__lte=period.last)
 
 
+def daily_notices(first: date, last: date) -> QuerySet[DailyNotices]:
+    """The pre-aggregated clocked notices due on these Pacific days (none when first > last)."""
+    return DailyNotices.objects.filter(day__gte=first, day__lte=last)
+
+
+def notices_due_today(period: Period, now: datetime) -> QuerySet[Notice]:
+    """The clocked notices due today (Pacific) if today is in the period: the part of a notice
+    figure that depends on the moment, read live (a day's notices, index on due_at)."""
+    today = pacific_today(now)
+    if not period.first <= today <= period.last:
+        return Notice.objects.none()
+    return notices_due_in(Period(today, today))
+
+
 def sums(**columns: str) -> dict[str, Any]:
     """Sum(column) as name, 0 over no rows (as Count gives)."""
     return {name: Coalesce(Sum(column), 0) for name, column in columns.items()}
@@ -152,25 +177,54 @@ def _decisions_by_kind(period: Period, source: str | None) -> dict[Any, Any]:
     }
 
 
+def _notices_by_kind(period: Period, now: datetime, source: str | None) -> dict[Any, Any]:
+    if source_of(source) == RECORDS:
+        return {
+            (row["tar__request_type"], row["tar__urgency"], row["audience"]): row
+            for row in notices_due_in(period)
+            .values("tar__request_type", "tar__urgency", "audience")
+            .annotate(
+                due=Count("pk"),
+                on_time=Count("pk", filter=NOTICE_ON_TIME),
+                late=Count("pk", filter=NOTICE_LATE),
+                unsent_overdue=Count("pk", filter=Q(sent_at__isnull=True, due_at__lt=now)),
+            )
+            .order_by()
+        }
+    # Unsent notices due before today are overdue now, those due after today are not; today's
+    # are counted live against the moment.
+    today = pacific_today(now)
+    notices: dict[Any, Any] = {
+        (row["request_type"], row["urgency"], row["audience"]): row
+        for row in daily_notices(period.first, period.last)
+        .values("request_type", "urgency", "audience")
+        .annotate(
+            **sums(due="due", on_time="on_time", late="late"),
+            unsent_overdue=Coalesce(Sum("unsent", filter=Q(day__lt=today)), 0),
+        )
+        .order_by()
+    }
+    for row in (
+        notices_due_today(period, now)
+        .filter(sent_at__isnull=True, due_at__lt=now)
+        .values("tar__request_type", "tar__urgency", "audience")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        key = (row["tar__request_type"], row["tar__urgency"], row["audience"])
+        counts = notices.setdefault(key, {"due": 0, "on_time": 0, "late": 0, "unsent_overdue": 0})
+        counts["unsent_overdue"] += row["n"]
+    return notices
+
+
 def timeliness(
     period: Period, *, now: datetime | None = None, source: str | None = None
 ) -> list[dict[str, Any]]:
     """Per request type and urgency: decisions by their deadline, provider and member notices
-    by theirs. Two queries."""
+    by theirs. Two queries (three from the pre-aggregates: today's overdue notices live)."""
     now = _now(now)
     decisions = _decisions_by_kind(period, source)
-    notices: dict[Any, Any] = {
-        (row["tar__request_type"], row["tar__urgency"], row["audience"]): row
-        for row in notices_due_in(period)
-        .values("tar__request_type", "tar__urgency", "audience")
-        .annotate(
-            due=Count("pk"),
-            on_time=Count("pk", filter=NOTICE_ON_TIME),
-            late=Count("pk", filter=NOTICE_LATE),
-            unsent_overdue=Count("pk", filter=Q(sent_at__isnull=True, due_at__lt=now)),
-        )
-        .order_by()
-    }
+    notices = _notices_by_kind(period, now, source)
     rows = []
     for request_type, urgency, label in REQUEST_KINDS:
         d = decisions.get((request_type, urgency), {})
@@ -198,9 +252,60 @@ def timeliness(
     return rows
 
 
+_AUDIENCES = (Audience.PROVIDER, Audience.MEMBER)
+
+
+def _headline_notices(spans, year: Period, now: datetime, source: str | None) -> dict[str, int]:
+    """Notices due in each span up to now, and those sent on time."""
+    if source_of(source) == RECORDS:
+        return (
+            notices_due_in(year)
+            .filter(due_at__lte=now)
+            .aggregate(
+                **{
+                    f"{key}_{audience}_{name}": Count(
+                        "pk", filter=Q(due_at__gte=span.start, audience=audience) & condition
+                    )
+                    for key, _, span in spans
+                    for audience in _AUDIENCES
+                    for name, condition in (("all", Q()), ("on_time", NOTICE_ON_TIME))
+                }
+            )
+        )
+    # Days before today from the pre-aggregates (all due before now); today's live, up to now.
+    # Every span starts on or before today, so today's notices count in each.
+    today = pacific_today(now)
+    notices = daily_notices(year.first, today - timedelta(days=1)).aggregate(
+        **{
+            f"{key}_{audience}_{name}": Coalesce(
+                Sum(column, filter=Q(day__gte=span.first, audience=audience)), 0
+            )
+            for key, _, span in spans
+            for audience in _AUDIENCES
+            for name, column in (("all", "due"), ("on_time", "on_time"))
+        }
+    )
+    live = (
+        notices_due_today(year, now)
+        .filter(due_at__lte=now)
+        .aggregate(
+            **{
+                f"{audience}_{name}": Count("pk", filter=Q(audience=audience) & condition)
+                for audience in _AUDIENCES
+                for name, condition in (("all", Q()), ("on_time", NOTICE_ON_TIME))
+            }
+        )
+    )
+    for key, _, _ in spans:
+        for audience in _AUDIENCES:
+            for name in ("all", "on_time"):
+                notices[f"{key}_{audience}_{name}"] += live[f"{audience}_{name}"]
+    return notices
+
+
 def headline(*, now: datetime | None = None, source: str | None = None) -> list[dict[str, Any]]:
     """Decision, provider-notice and member-notice timeliness this week, this month and this
-    year to date. Two queries."""
+    year to date. Two queries (three from the pre-aggregates: today's notices live)."""
     now = _now(now)
     today = pacific_today(now)
     week = Period(today - timedelta(days=today.weekday()), today)
@@ -227,20 +332,7 @@ def headline(*, now: datetime | None = None, source: str | None = None) -> list[
                 for name, column in (("all", "decided"), ("on_time", "on_time"))
             }
         )
-    notices = (
-        notices_due_in(year)
-        .filter(due_at__lte=now)
-        .aggregate(
-            **{
-                f"{key}_{audience}_{name}": Count(
-                    "pk", filter=Q(due_at__gte=span.start, audience=audience) & condition
-                )
-                for key, _, span in spans
-                for audience in (Audience.PROVIDER, Audience.MEMBER)
-                for name, condition in (("all", Q()), ("on_time", NOTICE_ON_TIME))
-            }
-        )
-    )
+    notices = _headline_notices(spans, year, now, source)
     rows = []
     for key, label, span in spans:
         rows.append(
@@ -296,14 +388,25 @@ def weekly_trend(
             .annotate(**sums(decided="decided", on_time="on_time"))
             .order_by()
         }
-    notices: dict[Any, Any] = {
-        timezone.localtime(row["week"], PACIFIC).date(): row
-        for row in notices_due_in(span)
-        .annotate(week=TruncWeek("due_at", tzinfo=PACIFIC))
-        .values("week")
-        .annotate(due=Count("pk"), on_time=Count("pk", filter=NOTICE_ON_TIME))
-        .order_by()
-    }
+    notices: dict[Any, Any]
+    if source_of(source) == RECORDS:
+        notices = {
+            timezone.localtime(row["week"], PACIFIC).date(): row
+            for row in notices_due_in(span)
+            .annotate(week=TruncWeek("due_at", tzinfo=PACIFIC))
+            .values("week")
+            .annotate(due=Count("pk"), on_time=Count("pk", filter=NOTICE_ON_TIME))
+            .order_by()
+        }
+    else:
+        notices = {
+            row["week"]: row
+            for row in daily_notices(span.first, span.last)
+            .annotate(week=TruncWeek("day"))
+            .values("week")
+            .annotate(**sums(due="due", on_time="on_time"))
+            .order_by()
+        }
     rows = []
     monday = first_monday
     while monday <= last_monday:
@@ -379,14 +482,23 @@ def inventory(*, now: datetime | None = None) -> dict[str, list[dict[str, Any]]]
 # --- breaches, escalations, extensions, late submissions -------------------------------------
 
 
-def breaches(period: Period) -> dict[str, Any]:
+def _days(model, period: Period) -> QuerySet[Any]:
+    return model.objects.filter(day__gte=period.first, day__lte=period.last)
+
+
+def breaches(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Missed decision deadlines in the period and their escalations; extensions by reason.
     Three queries."""
-    breach = Breach.objects.filter(due_at__gte=period.start, due_at__lt=period.end).aggregate(
-        breached=Count("pk"),
-        urgent=Count("pk", filter=Q(tar__urgency=Urgency.URGENT)),
-        still_open=Count("pk", filter=Q(tar__status__in=OPEN_STATUSES)),
-    )
+    if source_of(source) == RECORDS:
+        breach = Breach.objects.filter(due_at__gte=period.start, due_at__lt=period.end).aggregate(
+            breached=Count("pk"),
+            urgent=Count("pk", filter=Q(tar__urgency=Urgency.URGENT)),
+            still_open=Count("pk", filter=Q(tar__status__in=OPEN_STATUSES)),
+        )
+    else:
+        breach = _days(DailyBreaches, period).aggregate(
+            **sums(breached="breached", urgent="urgent", still_open="still_open")
+        )
     escalation = Escalation.objects.filter(
         breach__due_at__gte=period.start, breach__due_at__lt=period.end
     ).aggregate(
@@ -409,14 +521,15 @@ def breaches(period: Period) -> dict[str, Any]:
     }
 
 
-def late_submissions(period: Period) -> dict[str, Any]:
+def late_submissions(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Post-service requests received in the period, and those flagged late (002 "Post-Service
     Retrospective Review"), by the rule that made them late. One query."""
+    records = source_of(source) == RECORDS
     rows = (
-        received_in(period)
+        (received_in(period) if records else _days(DailyReceived, period))
         .filter(request_type=RequestType.POST_SERVICE)
         .values("late_submission", "late_submission_rule")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk") if records else Sum("received"))
         .order_by("late_submission_rule")
     )
     received = late = 0
@@ -573,21 +686,38 @@ def _outcomes_from_aggregates(period: Period) -> dict[str, Any]:
     }
 
 
-def pends(period: Period) -> dict[str, Any]:
+def pends(period: Period, *, source: str | None = None) -> dict[str, Any]:
     """Information requests made in the period, their answers and answer times; the pend rate
     over requests received in the period. Two queries."""
-    answer = ExpressionWrapper(F("responded_at") - F("requested_at"), DURATION)
-    row = InformationRequest.objects.filter(
-        requested_at__gte=period.start, requested_at__lt=period.end
-    ).aggregate(
-        requests=Count("pk"),
-        answered=Count("pk", filter=Q(responded_at__isnull=False)),
-        mean_answer=Avg(answer, filter=Q(responded_at__isnull=False)),
-    )
-    received = received_in(period).aggregate(
-        received=Count("pk"),
-        pended=Count("pk", filter=Q(information_requests__isnull=False), distinct=True),
-    )
+    if source_of(source) == RECORDS:
+        answer = ExpressionWrapper(F("responded_at") - F("requested_at"), DURATION)
+        row = InformationRequest.objects.filter(
+            requested_at__gte=period.start, requested_at__lt=period.end
+        ).aggregate(
+            requests=Count("pk"),
+            answered=Count("pk", filter=Q(responded_at__isnull=False)),
+            mean_answer=Avg(answer, filter=Q(responded_at__isnull=False)),
+        )
+        received = received_in(period).aggregate(
+            received=Count("pk"),
+            pended=Count("pk", filter=Q(information_requests__isnull=False), distinct=True),
+        )
+    else:
+        # The summed intervals over the answered count: the interval division AVG does.
+        asked = _days(DailyInformationRequests, period).aggregate(
+            **sums(n_requests="requests", n_answered="answered"),
+            mean_answer=ExpressionWrapper(
+                Sum("answer_total") / NullIf(Sum("answered"), 0), DURATION
+            ),
+        )
+        row = {
+            "requests": asked["n_requests"],
+            "answered": asked["n_answered"],
+            "mean_answer": asked["mean_answer"],
+        }
+        received = _days(DailyReceived, period).aggregate(
+            **sums(received="received_rows", pended="pended")
+        )
     mean = row["mean_answer"]
     return {
         **row,

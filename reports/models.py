@@ -272,3 +272,91 @@ class DailyAppeals(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["day"], name="report_appeals_day_idx")]
+
+
+class DailyNotices(models.Model):
+    """Notices with a clock of their own due on one Pacific day, by the request's type and
+    urgency and the notice's audience: what the notice timeliness of the dashboard and of the
+    timeliness report sums (PRODUCT §4, §7, §10). Recomputed from the notices of the day after
+    every event that creates or sends one (reports.aggregates)."""
+
+    day = models.DateField(help_text="The notice's due day, Pacific time.")
+    request_type = models.CharField(max_length=20)
+    urgency = models.CharField(max_length=20)
+    audience = models.CharField(max_length=10)
+    due = models.PositiveIntegerField()
+    on_time = models.PositiveIntegerField(help_text="Sent by the notice's deadline.")
+    late = models.PositiveIntegerField(help_text="Sent after the notice's deadline.")
+    unsent = models.PositiveIntegerField(help_text="Not sent yet.")
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="report_notices_day_idx")]
+
+
+class RequestFact(models.Model):
+    """One row per request: what the received, late-submission, pend and breach figures read
+    of it (PRODUCT §10). Recomputed from the request's own rows after each of its events."""
+
+    tar = models.OneToOneField(
+        "authorizations.Tar",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    received_day = models.DateField(help_text="The request's receipt day, Pacific time.")
+    request_type = models.CharField(max_length=20)
+    late_submission = models.BooleanField()
+    late_submission_rule = models.CharField(max_length=60)
+    information_requests = models.PositiveIntegerField()
+    breach_day = models.DateField(null=True, help_text="The missed deadline's day, Pacific.")
+    breach_urgent = models.BooleanField(default=False)
+    breach_open = models.BooleanField(default=False, help_text="Breached and still open.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_day"], name="report_request_received_idx"),
+            models.Index(fields=["breach_day"], name="report_request_breach_idx"),
+        ]
+
+
+class DailyReceived(models.Model):
+    """Requests received on one Pacific day, by request type and late-submission rule: the
+    late submissions and the pend rate (reports.figures late_submissions, pends)."""
+
+    day = models.DateField()
+    request_type = models.CharField(max_length=20)
+    late_submission = models.BooleanField()
+    late_submission_rule = models.CharField(max_length=60)
+    received = models.PositiveIntegerField()
+    pended = models.PositiveIntegerField(help_text="With at least one information request.")
+    # reports.figures.pends counts a request once per information request (its LEFT JOIN).
+    received_rows = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="report_received_day_idx")]
+
+
+class DailyBreaches(models.Model):
+    """Decision deadlines missed on one Pacific day (reports.figures.breaches)."""
+
+    day = models.DateField()
+    breached = models.PositiveIntegerField()
+    urgent = models.PositiveIntegerField()
+    still_open = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="report_breaches_day_idx")]
+
+
+class DailyInformationRequests(models.Model):
+    """Information requests made on one Pacific day: answered, and their summed answer time
+    (an interval, so the mean is the database's own interval division, as AVG gives)."""
+
+    day = models.DateField()
+    requests = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+    answer_total = models.DurationField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="report_pends_day_idx")]

@@ -71,7 +71,8 @@ def test_two_beats_at_once_do_each_thing_once(submit, worker_queue):
     _twice(outbox.events_dispatch)
     breached = DomainEvent.objects.filter(kind=EventKind.TAR_BREACHED)
     assert breached.filter(processed_at__isnull=True).count() == 0
-    assert EventConsumption.objects.filter(event__in=breached).count() == 2 * OVERDUE
+    # notices, escalations and the reports' pre-aggregates, once each
+    assert EventConsumption.objects.filter(event__in=breached).count() == 3 * OVERDUE
     untimely = Notice.objects.filter(kind=NoticeKind.UNTIMELY)
     assert untimely.count() == OVERDUE
 

@@ -1,5 +1,5 @@
 """The figures' pre-aggregates (reports.aggregates; issue 13) agree with the from-scratch SQL
-over the decisions: on a mixed set of requests made through the real workflow (API and
+over the decisions and notices: on a mixed set of requests made through the real workflow (API and
 kernel), kept by the event outbox; after a rebuild from scratch; and after events are
 delivered again. Also the year-end rule for a request still undecided when the year ends."""
 
@@ -12,11 +12,13 @@ import pytest
 
 from authorizations import services
 from authorizations.deadlines import deadline_sweep
-from authorizations.models import DomainEvent, EventConsumption, ServiceLine, Tar
+from authorizations.models import DomainEvent, EventConsumption, EventKind, ServiceLine, Tar
 from authorizations.workflow.outbox import events_dispatch
+from notifications.models import Notice
+from notifications.services import notice_deliver
 from reports import aggregates, figures
 from reports.metrics import prior_authorization_metrics, years_with_data
-from reports.models import DailyDecisions, DecisionFact
+from reports.models import DailyDecisions, DailyNotices, DecisionFact
 from reports.periods import Period
 from tests import factories
 
@@ -52,6 +54,12 @@ def every_figure(source: str) -> dict:
         "outcomes_april": figures.outcomes(APRIL, source=source),
         "workload": figures.workload(SPRING, source=source),
         "appeals": figures.appeals(SPRING, source=source),
+        "breaches": figures.breaches(SPRING, source=source),
+        "breaches_april": figures.breaches(APRIL, source=source),
+        "late_submissions": figures.late_submissions(SPRING, source=source),
+        "late_submissions_april": figures.late_submissions(APRIL, source=source),
+        "pends": figures.pends(SPRING, source=source),
+        "pends_april": figures.pends(APRIL, source=source),
         "cms": prior_authorization_metrics(2027, now=now, source=source).data,
         "years": years_with_data(source=source),
     }
@@ -72,7 +80,8 @@ def mixed(api, submit, world, _clock):
     E closed: duplicate (not a determination)          F closed: no authorization required
     G withdrawn (no decision)                          H extended, then approved
     I urgent, approved the same day                    J post-service, approved (not PA)
-    K urgent, denied late (after its 72-hour deadline) L left open
+    K urgent, denied late (after its 72-hour deadline) L pended twice (answered once),
+                                                         breached, left open
     M from the other organization, approved             B's appeal overturned in May
     """
     tars = {}
@@ -143,7 +152,11 @@ def mixed(api, submit, world, _clock):
     decide("E", {**closed, "reason_code": "duplicate", "duplicate_of": _number(tars["A"])})
     decide("F", {**closed, "reason_code": "no_authorization_required"})
     decide("J", {"outcome": "approved", "rationale": "Meets criteria."}, "nurse")
+    services.tar_request_info(tar_id=tars["L"], user=world.users["nurse"], message="MRI report?")
+    _clock.move_to(pt(4, 17, 15))
+    services.tar_receive_info(tar_id=tars["L"], user=world.users["provider"], response="Sent.")
     _clock.move_to(pt(4, 19, 14))
+    services.tar_request_info(tar_id=tars["L"], user=world.users["nurse"], message="And the CT?")
     decide("K", DENY_MEDICAL)
     decide("M", {"outcome": "approved", "rationale": "Meets criteria."}, "nurse")
     _clock.move_to(pt(4, 21, 9, 15))
@@ -159,6 +172,8 @@ def mixed(api, submit, world, _clock):
         f"/api/v1/appeals/{appeal['id']}/decide",
         {"outcome": "overturned", "rationale": "The new MRI shows L5 root compression."},
     )
+    # L, pended since 19 April, misses its decision deadline.
+    assert deadline_sweep(now=pt(5, 10, 11)).breaches == 1
     return tars
 
 
@@ -267,3 +282,133 @@ def _daily_columns() -> list[str]:
         *aggregates.COUNT_COLUMNS,
         "determined_microseconds",
     ]
+
+
+# --- notice timeliness (DailyNotices) ---------------------------------------------------------
+
+
+def notice_figures(source: str, now: datetime) -> dict:
+    """Every notice figure, as of `now` (today's notices are counted against the moment)."""
+    return {
+        "headline": figures.headline(now=now, source=source),
+        "timeliness": figures.timeliness(SPRING, now=now, source=source),
+        "timeliness_april": figures.timeliness(APRIL, now=now, source=source),
+        "trend": figures.weekly_trend(APRIL, source=source),
+    }
+
+
+def _moments() -> list[datetime]:
+    """Moments around the notices' deadlines: on each due day before, at and after a notice's
+    due time, and days after, so today's live part and the past days' sums both count."""
+    moments = set()
+    for due_at in Notice.objects.values_list("due_at", flat=True):
+        moments |= {due_at - timedelta(minutes=1), due_at, due_at + timedelta(minutes=1)}
+        moments.add(due_at + timedelta(days=2))
+    return sorted(moments)
+
+
+def _notices_agree() -> None:
+    for now in _moments():
+        assert notice_figures(aggregates.AGGREGATES, now) == notice_figures(
+            aggregates.RECORDS, now
+        ), now
+
+
+def _daily_notices() -> list[tuple]:
+    return sorted(
+        DailyNotices.objects.values_list(
+            "day", "request_type", "urgency", "audience", "due", "on_time", "late", "unsent"
+        )
+    )
+
+
+def test_notice_timeliness_follows_the_notices_owed_and_sent(mixed, _clock):
+    events_dispatch()
+    clocked = Notice.objects.filter(kind__in=aggregates.CLOCKED_NOTICE_KINDS)
+    # Two notices (provider, member) for each of 11 first decisions, the extension and the
+    # appeal's resolution, none sent yet (delivery is queued after commit).
+    assert clocked.count() >= 24
+    assert not clocked.filter(sent_at__isnull=False).exists()
+    assert sum(row[4] for row in _daily_notices()) == clocked.count()
+    _notices_agree()
+
+    # Provider notices go out on 10 May (late for April's), three of them a day before their
+    # deadline would pass: sent through the notices service, which writes notice.sent.
+    providers = list(clocked.filter(audience="provider").order_by("due_at", "pk"))
+    for notice in providers[: len(providers) // 2]:
+        _clock.move_to(notice.due_at - timedelta(days=1))
+        notice_deliver(notice_id=notice.pk)
+    _clock.move_to(pt(5, 10, 12))
+    for notice in providers[len(providers) // 2 : -1]:
+        notice_deliver(notice_id=notice.pk)
+    sent = DomainEvent.objects.filter(kind=EventKind.NOTICE_SENT, processed_at__isnull=True)
+    assert sent.count() == len(providers) - 1
+    # Not yet consumed: the pre-aggregates still count those notices unsent.
+    assert sum(row[7] for row in _daily_notices()) == clocked.count()
+    events_dispatch()
+    assert not sent.exists()
+    on_time = clocked.filter(sent_on_time=True).count()
+    late = clocked.filter(sent_on_time=False).count()
+    assert on_time >= 1 and late >= 1
+    assert sum(row[5] for row in _daily_notices()) == on_time
+    assert sum(row[6] for row in _daily_notices()) == late
+    _notices_agree()
+
+    # A rebuild from scratch writes the same rows; events delivered again change nothing.
+    kept = _daily_notices()
+    aggregates.rebuild()
+    assert _daily_notices() == kept
+    events = list(DomainEvent.objects.all())
+    aggregates.aggregates_for_events(events)
+    for event in events:
+        aggregates.aggregates_for_event(event)
+    assert _daily_notices() == kept
+    _notices_agree()
+
+
+def test_the_aggregates_wait_for_the_notices_an_event_owes(mixed):
+    """A decision whose notices are not created yet is not summed: the consumer raises and
+    the outbox retries it after the notices consumer has run."""
+    decided = DomainEvent.objects.filter(kind="tar.decided").order_by("pk").first()
+    with pytest.raises(aggregates.NoticesNotYetCreated):
+        aggregates.aggregates_for_events([decided])
+    events_dispatch()
+    assert EventConsumption.objects.filter(event=decided, consumer=aggregates.CONSUMER).exists()
+    assert _daily_notices()
+
+
+def test_the_notice_figures_read_a_constant_number_of_queries(mixed, django_assert_max_num_queries):
+    events_dispatch()
+    now = pt(4, 22, 12)
+    with django_assert_max_num_queries(3):
+        figures.headline(now=now, source=aggregates.AGGREGATES)
+    with django_assert_max_num_queries(3):
+        figures.timeliness(SPRING, now=now, source=aggregates.AGGREGATES)
+    with django_assert_max_num_queries(2):
+        figures.weekly_trend(SPRING, source=aggregates.AGGREGATES)
+
+
+def test_pends_breaches_and_receipts_follow_the_requests(mixed, api, _clock):
+    events_dispatch()
+    kept = every_figure(aggregates.RECORDS)
+    assert every_figure(aggregates.AGGREGATES) == kept
+    # Not vacuous: L pended twice (answered once, 27.5 hours later), breached and still open.
+    assert (kept["pends"]["requests"], kept["pends"]["answered"]) == (2, 1)
+    assert kept["pends"]["mean_answer_hours"] == 27.5
+    assert (kept["pends"]["received"], kept["pends"]["pended"]) == (14, 1)
+    assert (kept["breaches"]["breached"], kept["breaches"]["still_open"]) == (1, 1)
+    assert kept["late_submissions"]["received"] == 1
+    # L decided: the breach is no longer open, once the outbox has run.
+    _clock.move_to(pt(5, 11, 10))
+    _post(
+        api,
+        "nurse",
+        f"/api/v1/tars/{mixed['L']}/decision",
+        {"outcome": "approved", "rationale": "Meets criteria."},
+    )
+    events_dispatch()
+    now = every_figure(aggregates.RECORDS)
+    assert now["breaches"]["still_open"] == 0
+    assert every_figure(aggregates.AGGREGATES) == now
+    aggregates.rebuild()
+    assert every_figure(aggregates.AGGREGATES) == now
