@@ -39,7 +39,7 @@ class SmartClientForm(forms.ModelForm):
 
     class Meta:
         model = SmartClient
-        fields = ["name", "organization", "jwks", "jwks_uri", "scopes", "is_active"]
+        fields = ["name", "organization", "jwks", "jwks_uri", "scopes", "cds_issuer", "is_active"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,7 +81,7 @@ class SmartClientAdmin(admin.ModelAdmin):
     readonly_fields = ["client_id", "service_user", "created_at"]
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "organization", "jwks", "jwks_uri", "scopes", "is_active"]
+        fields = ["name", "organization", "jwks", "jwks_uri", "scopes", "cds_issuer", "is_active"]
         return fields + (["client_id", "service_user", "created_at"] if obj else [])
 
     @transaction.atomic

@@ -68,11 +68,27 @@ class SmartClient(models.Model):
         blank=True, help_text="Or where the client publishes its JWK Set (https)."
     )
     scopes = models.JSONField(default=all_scopes, help_text="Scopes this client may be granted.")
+    # CDS Hooks 2.0 "Trusting CDS Clients": the EHR signs each hook call with a JWT whose iss
+    # is this identifier, verified with the same registered keys (never a jku it names).
+    cds_issuer = models.CharField(
+        "CDS Hooks issuer",
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="The iss of the JWT this EHR signs its CDS Hooks calls with (blank: none).",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cds_issuer"],
+                name="smart_client_cds_issuer_once",
+                condition=~Q(cds_issuer=""),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"

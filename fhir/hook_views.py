@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -36,12 +38,14 @@ def discovery(request: HttpRequest) -> JsonResponse:
     return JsonResponse(crd.discovery())
 
 
-def _caller_or_none(request: HttpRequest) -> smart.Caller | None:
-    """An authenticated provider caller, or None (the answer is then the code's alone)."""
-    try:
-        return smart.caller_for(request, scope=smart.SmartScope.CLAIM_RESPONSE_READ.value)
-    except smart.SmartError:
-        return None
+def _service_urls(request: HttpRequest, service_id: str) -> tuple[str, ...]:
+    """The addresses of this service a hook JWT's aud may name: as this request reached it,
+    and as the configured public base URL names it."""
+    path = reverse("fhir:cds-service", args=[service_id])
+    return (
+        request.build_absolute_uri(path),
+        settings.PORTAL_BASE_URL.rstrip("/") + path,
+    )
 
 
 def _cins(prefetch: Mapping[str, Any]) -> list[str]:
@@ -77,11 +81,15 @@ def service(request: HttpRequest, service_id: str) -> JsonResponse:
     """POST /cds-services/{id}"""
     if service_id not in crd.SERVICES:
         return JsonResponse({"error": "not_found", "message": "No such CDS service."}, status=404)
-    caller = _caller_or_none(request)
+    try:
+        caller = smart.cds_caller(request, service_urls=_service_urls(request, service_id))
+    except smart.SmartError as exc:
+        # CDS Hooks 2.0: a call whose JWT does not verify is refused with 401.
+        response = JsonResponse({"error": exc.error, "message": exc.description}, status=401)
+        response["WWW-Authenticate"] = smart.www_authenticate(exc)
+        return response
 
     def member_facts(prefetch: Mapping[str, Any], day: date) -> MemberFacts | None:
-        if caller is None:
-            return None
         for cin in _cins(prefetch):
             try:
                 member = selectors.member_get(user=caller.user, cin=cin)

@@ -59,6 +59,7 @@ __all__ = [
     "SmartError",
     "access_for_request",
     "caller_for",
+    "cds_caller",
     "client_register",
     "organization_for_access_token",
     "require_scope",
@@ -112,6 +113,7 @@ def client_register(
     jwks: Mapping[str, Any] | None = None,
     jwks_uri: str = "",
     scopes: list[str] | None = None,
+    cds_issuer: str = "",
 ) -> SmartClient:
     """A new client of one organization, with its provider-role service account."""
     if jwks:
@@ -134,6 +136,7 @@ def client_register(
         jwks=dict(jwks or {}),
         jwks_uri=jwks_uri,
         scopes=list(scopes) if scopes is not None else [s.value for s in SmartScope],
+        cds_issuer=cds_issuer,
     )
     client.full_clean()
     client.save()
@@ -431,6 +434,103 @@ def caller_for(request: HttpRequest, *, scope: str) -> Caller:
             "insufficient_scope", "Only a provider organization's callers may do this.", 403
         )
     return Caller(user=user, organization=user.organization, client=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# CDS Hooks: the EHR's signed JWT on every hook call
+
+
+def _cds_refused(description: str) -> SmartError:
+    return SmartError("invalid_token", description, 401)
+
+
+def _cds_header(token: str) -> dict[str, Any]:
+    """The JOSE header, read before verification only to refuse what no key may verify."""
+    try:
+        padded = token.split(".")[0] + "=" * (-len(token.split(".")[0]) % 4)
+        header = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        raise _cds_refused("The hook JWT's header cannot be decoded.") from None
+    if not isinstance(header, dict):
+        raise _cds_refused("The hook JWT's header is not a JSON object.")
+    return header
+
+
+def cds_caller(
+    request: HttpRequest, *, service_urls: tuple[str, ...], now: datetime | None = None
+) -> Caller:
+    """The registered CDS client behind a hook call (CDS Hooks 2.0 "Trusting CDS Clients"),
+    as a Caller of its organization; SmartError 401 otherwise. The EHR sends
+    `Authorization: Bearer <JWT>` signed RS384 or ES384 with a key of the client whose
+    `cds_issuer` is the JWT's iss, with `kid` in the header; a `jku` is never fetched (only
+    pre-registered keys count); aud is the service's URL (`service_urls`); exp at most five
+    minutes ahead; iat and jti present, and a jti is refused the second time (the same
+    register as SMART assertions' jti, AssertionUse)."""
+    now = now or timezone.now()
+    token = bearer_token(request)
+    if token is None:
+        raise _cds_refused("Send Authorization: Bearer <JWT signed by the CDS client>.")
+    if len(token) > 16_000 or token.count(".") != 2:
+        raise _cds_refused("The hook JWT is not a signed JWT (compact JWS).")
+    header = _cds_header(token)
+    if header.get("alg") not in ASSERTION_ALGORITHMS:
+        raise _cds_refused("The hook JWT must be signed with RS384 or ES384.")
+    if not isinstance(header.get("kid"), str) or not header["kid"]:
+        raise _cds_refused("The hook JWT's header needs the kid of a registered key.")
+    try:
+        issuer = _unverified_claims(token).get("iss")
+    except SmartError:
+        raise _cds_refused("The hook JWT's claims cannot be decoded.") from None
+    if not isinstance(issuer, str) or not issuer:
+        raise _cds_refused("The hook JWT needs iss (the CDS client's identifier).")
+    client = (
+        SmartClient.objects.select_related("organization", "service_user__organization")
+        .filter(cds_issuer=issuer)
+        .first()
+    )
+    if client is None or not client.is_active or not client.service_user.is_active:
+        raise _cds_refused("Unknown or inactive CDS client.")
+    try:
+        keys = _client_keys(client)
+    except SmartError as exc:
+        raise _cds_refused(exc.description) from None
+
+    from joserfc import jwt  # imported on use: see jwks_check
+    from joserfc.errors import JoseError
+
+    try:
+        verified = jwt.decode(token, keys, algorithms=list(ASSERTION_ALGORITHMS))
+    except JoseError as exc:
+        raise _cds_refused(
+            f"The hook JWT does not verify with the client's keys ({exc.error})."
+        ) from None
+    except (ValueError, TypeError, KeyError):
+        # No registered key with this kid, or a key that does not fit the algorithm.
+        raise _cds_refused("The hook JWT does not verify with the client's keys.") from None
+    claims = verified.claims
+    audiences = claims.get("aud")
+    audiences = audiences if isinstance(audiences, list) else [audiences]
+    if not any(aud in service_urls for aud in audiences):
+        raise _cds_refused("The hook JWT's aud must be this CDS service's URL.")
+    try:
+        expires = _epoch(claims.get("exp"), "exp")
+        _epoch(claims.get("iat"), "iat")
+    except SmartError as exc:
+        raise _cds_refused(exc.description.replace("client_assertion", "The hook JWT")) from None
+    if expires <= now - CLOCK_LEEWAY:
+        raise _cds_refused("The hook JWT has expired.")
+    if expires > now + MAX_ASSERTION_LIFETIME + CLOCK_LEEWAY:
+        raise _cds_refused("The hook JWT's exp is more than five minutes ahead.")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or len(jti) > 255:
+        raise _cds_refused("The hook JWT needs a jti (at most 255 characters).")
+    try:
+        with transaction.atomic():
+            AssertionUse.objects.filter(expires_at__lt=now - CLOCK_LEEWAY).delete()
+            AssertionUse.objects.create(client=client, jti=jti, expires_at=expires)
+    except IntegrityError:
+        raise _cds_refused("The hook JWT's jti was already used.") from None
+    return Caller(user=client.service_user, organization=client.organization, client=client)
 
 
 def _api_token_user(request: HttpRequest) -> User | None:

@@ -74,6 +74,24 @@ def assertion(
     return jwt.encode(header, body, key, algorithms=[header["alg"]])
 
 
+def hook_url(service_id: str = "tar-order-sign") -> str:
+    """The address of a CDS service as the test client reaches it: a hook JWT's aud."""
+    return f"http://testserver/cds-services/{service_id}"
+
+
+def register_ehr(organization, alg: str = "ES384", **kwargs):
+    """(client, private key) for an EHR that signs its CDS Hooks calls (iss = cds_issuer)."""
+    issuer = kwargs.pop("cds_issuer", f"https://ehr.example/{uuid.uuid4().hex[:12]}")
+    return register(organization, alg, cds_issuer=issuer, **kwargs)
+
+
+def hook_jwt(client, key, *, service_id: str = "tar-order-sign", **kwargs: Any) -> str:
+    """The CDS Hooks 2.0 JWT an EHR sends with a hook call: iss its identifier, aud the
+    service's URL, a fresh jti, signed with its key."""
+    kwargs.setdefault("aud", hook_url(service_id))
+    return assertion(client.cds_issuer, key, **kwargs)
+
+
 def token_request(http, client_assertion: str, scope: str = "system/Claim.write", **extra):
     form = {
         "grant_type": "client_credentials",
@@ -102,6 +120,7 @@ class Receiver:
     headers: list[dict[str, str]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)  # statuses to answer, then 200
     document: dict[str, Any] | None = None  # served on GET (e.g. a JWK Set)
+    gets: int = 0  # how many GETs it answered
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -124,6 +143,8 @@ def receiver(answers: list[int] | None = None, document: dict | None = None) -> 
             self.end_headers()
 
         def do_GET(self) -> None:
+            with state.lock:
+                state.gets += 1
             body = json.dumps(state.document or {}).encode()
             self.send_response(200 if state.document is not None else 404)
             self.send_header("Content-Type", "application/json")

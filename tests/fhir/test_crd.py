@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from authorizations.models import OrganizationKind, ProviderOrganization
 from criteria import catalog
 from criteria.coverage import MemberFacts
 from criteria.pa_list import coverage_lookup
 from fhir.crd import COVERAGE_INFORMATION
 from fhir.dtr import questionnaire_url
 from tests.conftest import BUSINESS_MORNING
-from tests.fhir.smart_helpers import access_token, register
+from tests.fhir.smart_helpers import hook_jwt, register_ehr
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(BUSINESS_MORNING)]
 DAY = "2027-05-03"
@@ -35,7 +36,15 @@ def _order(code: str, kind: str = "ServiceRequest", id_: str = "o1") -> dict[str
     return order
 
 
-def _call(hook: str, orders: list[dict], *, token: str | None = None, **extra) -> Any:
+def _unrelated_ehr():
+    """An EHR of an organization no member has a relationship with: the code's answer only."""
+    organization, _ = ProviderOrganization.objects.get_or_create(
+        name="Clinic without members", defaults={"kind": OrganizationKind.OTHER}
+    )
+    return register_ehr(organization)
+
+
+def _call(hook: str, orders: list[dict], *, ehr=None, **extra) -> Any:
     body = {
         "hook": hook,
         "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -51,7 +60,8 @@ def _call(hook: str, orders: list[dict], *, token: str | None = None, **extra) -
         },
         **extra,
     }
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    client, key = ehr or _unrelated_ehr()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {hook_jwt(client, key, service_id=f'tar-{hook}')}"}
     return Client().post(
         f"/cds-services/tar-{hook}", json.dumps(body), content_type="application/json", **headers
     )
@@ -162,9 +172,8 @@ def _prefetch(member) -> dict:
 def test_an_authenticated_caller_gets_the_members_exemptions(world, client):
     world.member.hospice = True
     world.member.save()
-    smart_client, key = register(world.redwood)  # the member has a referral to Redwood
-    token = access_token(Client(), smart_client, key, "system/ClaimResponse.read")
-    body = _call("order-sign", [_order("62360")], token=token, prefetch=_prefetch(world.member))
+    ehr = register_ehr(world.redwood)  # the member has a referral to Redwood
+    body = _call("order-sign", [_order("62360")], ehr=ehr, prefetch=_prefetch(world.member))
     info = _info(body.json()["systemActions"][0])
     facts = MemberFacts(eligible_on_date=True, hospice=True)
     expected = coverage_lookup(code="62360", service_date=BUSINESS_MORNING.date(), member=facts)
@@ -178,23 +187,24 @@ def test_an_authenticated_caller_gets_the_members_exemptions(world, client):
 def test_another_organization_does_not_learn_the_members_exemptions(world):
     world.member.hospice = True
     world.member.save()
-    smart_client, key = register(world.coastal)  # no relationship with this member
-    token = access_token(Client(), smart_client, key, "system/ClaimResponse.read")
-    body = _call("order-sign", [_order("62360")], token=token, prefetch=_prefetch(world.member))
+    ehr = register_ehr(world.coastal)  # no relationship with this member
+    body = _call("order-sign", [_order("62360")], ehr=ehr, prefetch=_prefetch(world.member))
     info = _info(body.json()["systemActions"][0])
     assert info["pa-needed"] == ["auth-needed"]
     assert info["covered"] == ["conditional"]
     assert "in hospice care" not in body.json()["cards"][0]["detail"]
-    # Nor does a caller without a token.
-    anonymous = _call("order-sign", [_order("62360")], prefetch=_prefetch(world.member))
-    assert _info(anonymous.json()["systemActions"][0])["pa-needed"] == ["auth-needed"]
+    # Nor does an EHR of an organization unknown to the member, nor an unsigned call.
+    other = _call("order-sign", [_order("62360")], prefetch=_prefetch(world.member))
+    assert _info(other.json()["systemActions"][0])["pa-needed"] == ["auth-needed"]
+    unsigned = Client().post("/cds-services/tar-order-sign", "{}", content_type="application/json")
+    assert unsigned.status_code == 401
+    assert "in hospice care" not in unsigned.content.decode()
 
 
 def test_an_ineligible_member_is_not_covered(world):
     world.member.eligibility_spans.all().delete()
-    smart_client, key = register(world.redwood)
-    token = access_token(Client(), smart_client, key, "system/ClaimResponse.read")
-    body = _call("order-sign", [_order("64483")], token=token, prefetch=_prefetch(world.member))
+    ehr = register_ehr(world.redwood)
+    body = _call("order-sign", [_order("64483")], ehr=ehr, prefetch=_prefetch(world.member))
     assert _info(body.json()["systemActions"][0])["covered"] == ["not-covered"]
     assert body.json()["cards"][0]["indicator"] == "warning"
 
@@ -217,8 +227,12 @@ def test_a_malformed_hook_call_gets_400(change):
             "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": _order("64483")}]}
         },
     } | change
+    client, key = _unrelated_ehr()
     response = Client().post(
-        "/cds-services/tar-order-sign", json.dumps(body), content_type="application/json"
+        "/cds-services/tar-order-sign",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {hook_jwt(client, key)}",
     )
     assert response.status_code == 400
     assert response.json()["message"]
@@ -226,7 +240,13 @@ def test_a_malformed_hook_call_gets_400(change):
 
 def test_order_select_without_selections_not_json_and_unknown_service():
     assert _call("order-select", [_order("64483")]).status_code == 400
-    response = Client().post("/cds-services/tar-order-sign", "{", content_type="application/json")
+    client, key = _unrelated_ehr()
+    response = Client().post(
+        "/cds-services/tar-order-sign",
+        "{",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {hook_jwt(client, key)}",
+    )
     assert response.status_code == 400
     assert (
         Client().post("/cds-services/nope", "{}", content_type="application/json").status_code

@@ -32,6 +32,11 @@ class Command(BaseCommand):
             choices=[s.value for s in SmartScope],
             help="A scope it may be granted (repeat); default all.",
         )
+        parser.add_argument(
+            "--cds-issuer",
+            default="",
+            help="The iss of the JWT the EHR signs its CDS Hooks calls with (CRD).",
+        )
 
     def handle(self, *args, **options) -> None:
         organization = ProviderOrganization.objects.filter(name=options["organization"]).first()
@@ -50,6 +55,7 @@ class Command(BaseCommand):
                 jwks=jwks,
                 jwks_uri=options["jwks_uri"] or "",
                 scopes=options["scope"],
+                cds_issuer=options["cds_issuer"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
