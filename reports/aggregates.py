@@ -321,13 +321,20 @@ def _lock(cursor) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
+def maintained() -> bool:
+    """The pre-aggregates are PostgreSQL SQL (time zones, ANY, RETURNING, advisory locks) and
+    exist for a plan's scale. The demo's embedded SQLite (`make run` without DATABASE_URL)
+    keeps none: its figures are read from the records, where they are small."""
+    return connection.vendor == "postgresql"
+
+
 def refresh(tar_ids: Iterable[int]) -> int:
     """Rewrite the facts of these requests from their own rows and recompute every day they
     were or now are on, and the appeal days of their resolved appeals. Idempotent. At most
     nineteen statements whatever the number of requests; returns
     the number of days recomputed (decision, notice, receipt, breach and pend days)."""
     ids = sorted({int(pk) for pk in tar_ids})
-    if not ids:
+    if not ids or not maintained():
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
@@ -369,6 +376,8 @@ def refresh(tar_ids: Iterable[int]) -> int:
 def rebuild() -> tuple[int, int]:
     """Both tables from scratch, from every decision on record (after a bulk load, which
     bypasses the outbox). Returns (facts, daily rows)."""
+    if not maintained():
+        return 0, 0
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
         cursor.execute(
@@ -423,6 +432,8 @@ def _wait_for_notices(events: list[DomainEvent]) -> None:
 
 def aggregates_for_events(events: list[DomainEvent]) -> None:
     """The outbox's batch consumer: the requests of the batch, refreshed in one go."""
+    if not maintained():
+        return
     _wait_for_notices(events)
     refresh(event.tar_id for event in events if event.tar_id is not None)
 
@@ -442,7 +453,7 @@ DEFAULT_SOURCE = AGGREGATES
 
 
 def source_of(source: str | None) -> str:
-    chosen = source or DEFAULT_SOURCE
+    chosen = source or (DEFAULT_SOURCE if maintained() else RECORDS)
     if chosen not in (RECORDS, AGGREGATES):
         raise ValueError(f"unknown figure source {chosen!r}")
     return chosen

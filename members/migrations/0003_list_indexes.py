@@ -2,7 +2,8 @@
 
 The SQL is written out: Django renders an `OpClass` over a function inside one more pair of
 parentheses, `((UPPER("first_name") gin_trgm_ops))`, which PostgreSQL refuses; the state is
-the model's `GinIndex`, so `makemigrations` stays quiet.
+the model's `GinIndex`, so `makemigrations` stays quiet. Trigram indexes are PostgreSQL's: the
+demo's embedded SQLite (`make run` without DATABASE_URL) searches without them.
 """
 
 import django.contrib.postgres.indexes
@@ -11,13 +12,20 @@ from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 
+def _on_postgresql(sql: str):
+    def run(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run
+
+
 def _index(column: str, name: str) -> migrations.SeparateDatabaseAndState:
+    create = f'CREATE INDEX "{name}" ON "members_member" USING gin (UPPER("{column}") gin_trgm_ops)'
     return migrations.SeparateDatabaseAndState(
         database_operations=[
-            migrations.RunSQL(
-                f'CREATE INDEX "{name}" ON "members_member" USING gin '
-                f'(UPPER("{column}") gin_trgm_ops)',
-                reverse_sql=f'DROP INDEX IF EXISTS "{name}"',
+            migrations.RunPython(
+                _on_postgresql(create), _on_postgresql(f'DROP INDEX IF EXISTS "{name}"')
             )
         ],
         state_operations=[
