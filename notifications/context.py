@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from authorizations import clocks, wording
 from criteria.models import CriteriaSet
-from members.models import AlternateFormat
+from members.models import AlternateFormat, Member, WrittenLanguage
 from notifications.models import Audience
 
 if TYPE_CHECKING:
@@ -322,11 +322,22 @@ def reviewer_for(user: User | None) -> Reviewer:
     return Reviewer(name=name, phone=phone if is_physician else "", is_physician=is_physician)
 
 
-def _member_party(tar: Tar) -> Party:
-    member = tar.member
+def member_party(member: Member) -> Party:
+    """The member as a letter's addressee: name and postal address lines."""
     city = f"{member.city}, {member.state} {member.postal_code}".strip()
     lines = tuple(x for x in (member.address_line1, member.address_line2, city) if x)
     return Party(name=member.full_name, address_lines=lines)
+
+
+def member_letter_language(member: Member) -> str:
+    """The member's written language where the plan prints it, else English."""
+    if member.written_language in WrittenLanguage.values:
+        return member.written_language
+    return WrittenLanguage.ENGLISH
+
+
+def _member_party(tar: Tar) -> Party:
+    return member_party(tar.member)
 
 
 def _provider_party(tar: Tar) -> Party:

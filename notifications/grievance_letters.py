@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 
 from authorizations.models import DomainEvent, EventKind
 from grievances.models import Grievance
-from members.models import AlternateFormat, WrittenLanguage
-from notifications.context import Party, PlanInfo, plan_info
+from members.models import AlternateFormat
+from notifications.context import Party, PlanInfo, member_letter_language, member_party, plan_info
 from notifications.models import GrievanceLetter, GrievanceLetterKind
 from notifications.rendering import RenderedLetter, lay_out
 
@@ -82,21 +82,13 @@ class GrievanceLetterContext:
 
 def letter_context(grievance: Grievance, *, now: datetime) -> GrievanceLetterContext:
     member = grievance.member
-    language = (
-        member.written_language
-        if member.written_language in WrittenLanguage.values
-        else WrittenLanguage.ENGLISH
-    )
-    city = f"{member.city}, {member.state} {member.postal_code}".strip()
+    language = member_letter_language(member)
     return GrievanceLetterContext(
         language=language,
         large_print=member.alternate_format == AlternateFormat.LARGE_PRINT,
         plan=plan_info(),
         letter_date=timezone.localdate(now),
-        recipient=Party(
-            name=member.full_name,
-            address_lines=tuple(x for x in (member.address_line1, member.address_line2, city) if x),
-        ),
+        recipient=member_party(member),
         member_name=member.full_name,
         member_cin=member.cin,
         tar_number=grievance.number,
