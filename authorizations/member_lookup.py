@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import PLAN_STAFF_ROLES, Role, User
-from authorizations.models import HistoryAction, HistoryEntry, ReferralStatus
+from authorizations.models import HistoryAction, HistoryEntry, Referral, ReferralStatus
 from members.models import LookupOutcome, Member, MemberLookup
 from members.validators import normalize_cin
 
@@ -42,33 +42,32 @@ _READ_ACTIONS = (HistoryAction.CLINICAL_READ, HistoryAction.ATTACHMENT_READ, "im
 
 
 def relationship_q(organization_id: int) -> Q:
-    """The members an office has a relationship with (module docstring)."""
+    """The members an office has a relationship with (module docstring), as a condition on
+    `Member` rows. Each branch is correlated to the member (history_member_idx for the staff
+    actions: the member's own few rows), so no branch reads the office's whole history — as
+    `pk IN (every staff action on the office's requests)` it hashed that history whenever the
+    PCP and the referral did not answer first — and no join repeats a member (issue 16)."""
     today = timezone.localdate()
-    accepted = (
-        HistoryEntry.objects.filter(
-            Q(tar__requesting_organization_id=organization_id)
-            | Q(tar__servicing_organization_id=organization_id),
-            actor_role__in=PLAN_STAFF_ROLES,
-        )
-        .exclude(action__in=_READ_ACTIONS)
-        .values("member_id")
+    referral = Referral.objects.filter(
+        member_id=OuterRef("pk"),
+        to_organization_id=organization_id,
+        status=ReferralStatus.ACTIVE,
+        valid_to__gte=today,
     )
-    return (
-        Q(pcp__organization_id=organization_id)
-        | Q(
-            referrals__to_organization_id=organization_id,
-            referrals__status=ReferralStatus.ACTIVE,
-            referrals__valid_to__gte=today,
-        )
-        | Q(pk__in=accepted)
-    )
+    accepted = HistoryEntry.objects.filter(
+        Q(tar__requesting_organization_id=organization_id)
+        | Q(tar__servicing_organization_id=organization_id),
+        member_id=OuterRef("pk"),
+        actor_role__in=PLAN_STAFF_ROLES,
+    ).exclude(action__in=_READ_ACTIONS)
+    return Q(pcp__organization_id=organization_id) | Q(Exists(referral)) | Q(Exists(accepted))
 
 
-def relationship_exists(user: User) -> Exists | Value:
+def relationship_exists(user: User) -> ExpressionWrapper | Value:
     """`provider_has_relationship` as an annotation, for reading the member in the same query."""
     if user.role != Role.PROVIDER or not user.organization_id:
         return Value(False)
-    return Exists(Member.objects.filter(relationship_q(user.organization_id), pk=OuterRef("pk")))
+    return ExpressionWrapper(relationship_q(user.organization_id), output_field=BooleanField())
 
 
 def provider_has_relationship(*, user: User, member: Member) -> bool:

@@ -115,6 +115,45 @@ def test_a_bare_submission_is_no_relationship_but_staff_acting_on_it_is(api, wor
     assert row["relationship"] is True
 
 
+def test_the_history_branch_reads_the_members_own_rows_not_the_offices_history(
+    world, submit, stranger
+):
+    """Issue 16: whether staff acted on one of the office's requests for this member is read
+    from the member's own history rows (an index on the member), not by hashing every staff action
+    on the office's requests — which grew with the office's whole history."""
+    from django.db import connection
+
+    from accounts.models import Role
+    from authorizations.member_lookup import relationship_q
+    from authorizations.models import HistoryEntry, Tar
+    from members.models import Member
+
+    tar = Tar.objects.get(pk=submit("provider"))
+    others = factories.MemberFactory.create_batch(40)
+    HistoryEntry.objects.bulk_create(
+        HistoryEntry(
+            tar=tar,
+            member=others[n % len(others)],
+            actor=world.users["nurse"],
+            actor_role=Role.NURSE,
+            action="claimed",
+        )
+        for n in range(6000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE authorizations_historyentry")
+    scoped = Member.objects.filter(relationship_q(world.redwood.pk), pk=stranger.pk)
+    sql, params = scoped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    history = plan[plan.index("authorizations_historyentry") :]
+    assert "Index Cond: (member_id = members_member.id)" in history, plan
+    assert "Seq Scan on authorizations_historyentry" not in plan, plan
+    assert not scoped.exists()  # the stranger has no relationship with Redwood
+    assert Member.objects.filter(relationship_q(world.redwood.pk), pk=others[0].pk).exists()
+
+
 def test_unknown_cin_and_wrong_birth_date_answer_alike(api, stranger):
     client = api("provider")
     unknown = _lookup(client, "99999999Z", "1981-05-17")
