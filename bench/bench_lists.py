@@ -109,15 +109,19 @@ def main() -> None:
         runs["large"].append(run(large_db, args.tars, args.requests))
     large_n, small_n = runs["large"][0]["tars"], runs["small"][0]["tars"]
     print(f"\nlarge: {large_n:,} TARs   baseline: {small_n:,} TARs   (ms; best of rounds)")
-    print(f"{'':32}{'p95 large':>10}{'p95 base':>10}{'ratio':>7}{'p50 large':>10}{'queries':>9}")
+    print(
+        f"{'':32}{'p95 large':>10}{'p95 base':>10}{'ratio':>7}"
+        f"{'p50 large':>10}{'p50 base':>10}{'ratio':>7}{'queries':>9}"
+    )
     for index, (_, _, label) in enumerate(CASES):
         large = min((r["cases"][index] for r in runs["large"]), key=lambda c: c["p95"])
         small = min((r["cases"][index] for r in runs["small"]), key=lambda c: c["p95"])
         ratio = large["p95"] / small["p95"] if small["p95"] else float("nan")
+        ratio50 = large["p50"] / small["p50"] if small["p50"] else float("nan")
         queries = f"{large['queries']}/{small['queries']}"
         print(
             f"{label:32}{large['p95']:10.1f}{small['p95']:10.1f}{ratio:7.2f}"
-            f"{large['p50']:10.1f}{queries:>9}"
+            f"{large['p50']:10.1f}{small['p50']:10.1f}{ratio50:7.2f}{queries:>9}"
         )
 
 

@@ -223,6 +223,58 @@ def submission_body(users) -> dict:
     }
 
 
+def submission_bodies(users, count: int) -> list[dict]:
+    """`count` submission bodies for as many members, each with its own eligibility and RAF
+    to the Redwood office (made once, through the PCP's real referral service), so a bench
+    that submits thousands of requests spreads them over members as a plan does (~10 each)
+    instead of piling every request on one member's history."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from authorizations.models import Referral
+    from authorizations.services import referral_create
+    from members.models import EligibilitySpan, Member
+
+    body = submission_body(users)
+    template = Referral.objects.get(pk=body["referral"])
+    prefix = "S"
+    present = list(Member.objects.filter(cin__startswith=prefix, cin__endswith="S").order_by("cin"))
+    today = timezone.localdate()
+    for n in range(len(present), count):
+        member = Member.objects.create(
+            cin=f"{prefix}{n:07d}S",
+            first_name="Bench",
+            last_name=f"Submitter{n}",
+            date_of_birth=template.member.date_of_birth,
+            address_line1="1 Bench Street",
+            city="Santa Rosa",
+            postal_code="95401",
+            pcp=template.member.pcp,
+        )
+        EligibilitySpan.objects.create(member=member, start_date=today - timedelta(days=400))
+        present.append(member)
+    bodies = []
+    for member in present[:count]:
+        referral = (
+            Referral.objects.filter(member=member, to_organization=template.to_organization)
+            .order_by("pk")
+            .first()
+        ) or referral_create(
+            user=users["pcp"],
+            member_cin=member.cin,
+            to_organization_id=template.to_organization_id,
+            specialty=template.specialty,
+            reason=template.reason,
+            diagnosis_codes=template.diagnosis_codes,
+            valid_from=today - timedelta(days=10),
+            valid_to=today + timedelta(days=300),
+            visits_authorized=4,
+        )
+        bodies.append({**body, "member": member.cin, "referral": referral.pk})
+    return bodies
+
+
 def ensure_template(users) -> None:
     """One real submission through the API (the template the SQL load clones)."""
     from authorizations.models import Tar
