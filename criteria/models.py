@@ -66,6 +66,17 @@ class CriteriaSetSetting(models.Model):
         return f"{self.set_id} settings"
 
 
+CRITERIA_SETS_VERSION_KEY = "criteria-sets-version"
+
+
+@receiver([post_save, post_delete], sender=CriteriaSet)
+@receiver([post_save, post_delete], sender=CriteriaSetSetting)
+def _criteria_sets_changed(**kwargs) -> None:
+    # A published version or a changed setting: every process reads the sets again
+    # (criteria.services.criteria_set_in_force, tar_portal.versioned).
+    version_bump(CRITERIA_SETS_VERSION_KEY)
+
+
 class PaListEntry(models.Model):
     """One entry of the plan's prior-authorization list (PRODUCT §5; issue 11 row 12): a code
     or an inclusive range of codes, in force between two dates, saying whether a TAR is needed,

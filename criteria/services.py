@@ -13,7 +13,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from criteria import catalog, engine
-from criteria.models import CriteriaSet, CriteriaSetSetting
+from criteria.models import CRITERIA_SETS_VERSION_KEY, CriteriaSet, CriteriaSetSetting
+from tar_portal.versioned import versioned
 
 
 def _parse(day: str | None) -> date | None:
@@ -46,17 +47,29 @@ def criteria_publish_catalog() -> list[CriteriaSet]:
     return created
 
 
-def criteria_set_in_force(*, set_id: str, on: date) -> CriteriaSet | None:
-    """The version in force on `on`, with the plan's auto-approval setting for the set read
-    in the same query (`auto_approve_allowed`; issue 16: one statement less per submission)."""
+def _published_sets() -> dict[str, list[CriteriaSet]]:
+    """Every published version by set, newest first, with the plan's auto-approval setting
+    (`auto_approve_allowed`). A dozen rows: read once per process and version — publishing a
+    version or changing a setting bumps it (criteria.models) — so a submission evaluates its
+    lines without a query (issue 16). Published rows never change (CriteriaSet.save)."""
     allowed = CriteriaSetSetting.objects.filter(set_id=OuterRef("set_id"), auto_approve=True)
-    return (
-        CriteriaSet.objects.annotate(auto_approve_allowed=Exists(allowed))
-        .filter(set_id=set_id, effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-        .order_by("-effective_from", "-published_at")
-        .first()
-    )
+    by_set: dict[str, list[CriteriaSet]] = {}
+    for criteria_set in CriteriaSet.objects.annotate(auto_approve_allowed=Exists(allowed)).order_by(
+        "set_id", "-effective_from", "-published_at"
+    ):
+        by_set.setdefault(criteria_set.set_id, []).append(criteria_set)
+    return by_set
+
+
+def criteria_set_in_force(*, set_id: str, on: date) -> CriteriaSet | None:
+    """The version in force on `on` (the latest effective, then the latest published), with
+    the plan's auto-approval setting for the set (`auto_approve_allowed`)."""
+    for criteria_set in versioned(CRITERIA_SETS_VERSION_KEY, _published_sets).get(set_id, ()):
+        if criteria_set.effective_from <= on and (
+            criteria_set.effective_to is None or criteria_set.effective_to >= on
+        ):
+            return criteria_set
+    return None
 
 
 def current_criteria_sets(*, on: date | None = None) -> list[CriteriaSet]:

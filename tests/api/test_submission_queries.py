@@ -19,10 +19,12 @@ from criteria.models import CriteriaSetSetting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock()]
 
-# Reading: member + relationship, eligibility spans, servicing provider, referral, criteria
-# set (with its auto-approval setting), prior sessions. Writing: number, TAR, history
-# "evaluated", service lines (evaluated), history "created", domain event.
-SUBMISSION_STATEMENTS = 12
+# Reading: member + relationship, eligibility spans, servicing provider, referral, prior
+# sessions (the criteria sets with their auto-approval settings come from the per-process copy,
+# criteria.services). Writing: number, TAR, history "evaluated", service lines (evaluated),
+# history "created", domain event.
+SUBMISSION_STATEMENTS = 11
+SETS_READ = 'SELECT "criteria_criteriaset"."id"'
 
 
 def _statements(captured) -> list[str]:
@@ -40,7 +42,7 @@ def _post(client, payload):
     return response, _statements(captured)
 
 
-def test_a_submission_costs_twelve_statements(api, tar_payload):
+def test_a_submission_costs_eleven_statements(api, tar_payload):
     client = api("provider")
     _post(client, tar_payload())  # warms the per-process caches (calendar, compiled set)
     response, sql = _post(client, tar_payload())
@@ -81,13 +83,36 @@ def test_with_a_real_token_the_caller_costs_one_more_statement(world, tar_payloa
     assert sum("knox_authtoken" in s for s in sql) == 1
 
 
-def test_two_lines_cost_one_more_criteria_read_and_one_more_prior_count(api, tar_payload):
+def test_two_lines_cost_one_more_prior_count(api, tar_payload):
     client = api("provider")
     _post(client, tar_payload())
     first = tar_payload()["lines"][0]
     second = {**first, "code": "64484"}
     _, sql = _post(client, tar_payload(lines=[first, second]))
-    assert len(sql) == SUBMISSION_STATEMENTS + 2, "\n".join(sql)
+    assert len(sql) == SUBMISSION_STATEMENTS + 1, "\n".join(sql)
+    assert not any(s.startswith(SETS_READ) for s in sql)
+
+
+def test_a_committed_criteria_change_is_seen_by_the_next_submission(
+    api, tar_payload, django_capture_on_commit_callbacks
+):
+    """The sets are a per-process copy under a version: turning auto-approval on or off, or
+    publishing a version, is applied by the very next submission (criteria.models bumps it)."""
+    client = api("provider")
+    response, sql = _post(client, tar_payload())
+    assert response.json()["status"] == "submitted"
+    with django_capture_on_commit_callbacks(execute=True):
+        setting = CriteriaSetSetting.objects.create(set_id="esi", auto_approve=True)
+    response, sql = _post(client, tar_payload())
+    assert response.json()["status"] == "approved"
+    assert any(s.startswith(SETS_READ) for s in sql), "read again after the change"
+    _, sql = _post(client, tar_payload())
+    assert not any(s.startswith(SETS_READ) for s in sql), "then kept again"
+    with django_capture_on_commit_callbacks(execute=True):
+        setting.auto_approve = False
+        setting.save()
+    response, _ = _post(client, tar_payload())
+    assert response.json()["status"] == "submitted"
 
 
 def test_auto_approval_setting_is_read_with_the_set(api, tar_payload):
