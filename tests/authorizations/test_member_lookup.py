@@ -129,7 +129,19 @@ def test_the_history_branch_reads_the_members_own_rows_not_the_offices_history(
     from members.models import Member
 
     tar = Tar.objects.get(pk=submit("provider"))
-    others = factories.MemberFactory.create_batch(40)
+    # A plan's shape: many members with a few history rows each, all on the office's requests.
+    others = Member.objects.bulk_create(
+        Member(
+            cin=f"H{n:07d}X",
+            first_name="History",
+            last_name=f"Member{n}",
+            date_of_birth=stranger.date_of_birth,
+            address_line1="1 Test Street",
+            city="Santa Rosa",
+            postal_code="95401",
+        )
+        for n in range(3000)
+    )
     HistoryEntry.objects.bulk_create(
         HistoryEntry(
             tar=tar,
@@ -138,12 +150,18 @@ def test_the_history_branch_reads_the_members_own_rows_not_the_offices_history(
             actor_role=Role.NURSE,
             action="claimed",
         )
-        for n in range(6000)
+        for n in range(30_000)
     )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE authorizations_historyentry")
+        for table in ("historyentry", "tar", "provider", "referral"):
+            cursor.execute(f"ANALYZE authorizations_{table}")
+        cursor.execute("ANALYZE members_member")
     scoped = Member.objects.filter(relationship_q(world.redwood.pk), pk=stranger.pk)
     sql, params = scoped.query.sql_with_params()
+    # The statement is correlated to the member (what the code controls) ...
+    assert 'U0."member_id" = ("members_member"."id")' in sql, sql
+    assert " IN (SELECT" not in sql, sql
+    # ... so the planner probes the member's rows instead of hashing the office's history.
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
