@@ -192,7 +192,11 @@ def keyset_slice(
     keys = _ordering(queryset)
     if parts is None:
         parts = [queryset.filter(branch) for branch in branches] if branches else [queryset]
-    total, capped = capped_count(parts) if count else (0, False)
+    # A provider's streams are counted along their own index (tar_req_org_recv_idx…) and stop
+    # at the cap; unordered, PostgreSQL read them by a heap scan that grew with the table.
+    # A single list keeps the planner's choice (a family filter probes each row's lines, and
+    # a narrow index-only walk of the statuses is cheaper than the list's ordering index).
+    total, capped = capped_count(parts, ordered=len(parts) > 1) if count else (0, False)
     direction, values = ("n", None)
     if cursor:
         direction, values = decode_cursor(keys, queryset.model, cursor)
