@@ -43,10 +43,11 @@ _READ_ACTIONS = (HistoryAction.CLINICAL_READ, HistoryAction.ATTACHMENT_READ, "im
 
 def relationship_q(organization_id: int) -> Q:
     """The members an office has a relationship with (module docstring), as a condition on
-    `Member` rows. Each branch is correlated to the member (history_member_idx for the staff
-    actions: the member's own few rows), so no branch reads the office's whole history — as
-    `pk IN (every staff action on the office's requests)` it hashed that history whenever the
-    PCP and the referral did not answer first — and no join repeats a member (issue 16)."""
+    `Member` rows. Each branch is correlated to the member (the staff actions through the
+    history's index on the member: its own few rows), so no branch reads the office's whole
+    history — as `pk IN (every staff action on the office's requests)` it hashed that history
+    whenever the PCP and the referral did not answer first — and no join repeats a member
+    (issue 16)."""
     today = timezone.localdate()
     referral = Referral.objects.filter(
         member_id=OuterRef("pk"),

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from criteria import catalog, engine
@@ -73,16 +73,13 @@ def criteria_set_in_force(*, set_id: str, on: date) -> CriteriaSet | None:
 
 
 def current_criteria_sets(*, on: date | None = None) -> list[CriteriaSet]:
+    """The version of each set in force on `on` (today), in set order."""
     on = on or timezone.localdate()
-    sets = (
-        CriteriaSet.objects.filter(effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-        .order_by("set_id", "-effective_from", "-published_at")
+    in_force = (
+        criteria_set_in_force(set_id=set_id, on=on)
+        for set_id in versioned(CRITERIA_SETS_VERSION_KEY, _published_sets)
     )
-    newest: dict[str, CriteriaSet] = {}
-    for criteria_set in sets:
-        newest.setdefault(criteria_set.set_id, criteria_set)
-    return list(newest.values())
+    return [criteria_set for criteria_set in in_force if criteria_set is not None]
 
 
 _COMPILED: dict[tuple[str, str], engine.CompiledSet] = {}
