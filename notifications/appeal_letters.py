@@ -6,12 +6,9 @@ days; PRODUCT §4). A PDF by WeasyPrint in the member's language and format, mad
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -96,17 +93,6 @@ def appeal_letters_for_event(event: DomainEvent) -> AppealLetter | None:
         large_print=context.large_print,
         letter_date=context.letter_date,
         due_at=acknowledgement_due_at(appeal),
-        size=len(rendered.pdf),
-        page_count=rendered.page_count,
-        sha256=hashlib.sha256(rendered.pdf).hexdigest(),
     )
-    letter.file.save(
-        f"{appeal.number}-{kind}-{context.language}.pdf", ContentFile(rendered.pdf), save=False
-    )
-    try:
-        with transaction.atomic():
-            letter.save()
-    except IntegrityError:
-        letter.file.delete(save=False)
-        return None
-    return letter
+    filename = f"{appeal.number}-{kind}-{context.language}.pdf"
+    return letter if letter.store_once(rendered.pdf, rendered.page_count, filename) else None

@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -134,17 +131,6 @@ def grievance_letters_for_event(event: DomainEvent) -> GrievanceLetter | None:
         large_print=context.large_print,
         letter_date=context.letter_date,
         due_at=due,
-        size=len(rendered.pdf),
-        page_count=rendered.page_count,
-        sha256=hashlib.sha256(rendered.pdf).hexdigest(),
     )
-    letter.file.save(
-        f"{grievance.number}-{kind}-{context.language}.pdf", ContentFile(rendered.pdf), save=False
-    )
-    try:
-        with transaction.atomic():
-            letter.save()
-    except IntegrityError:
-        letter.file.delete(save=False)
-        return None
-    return letter
+    filename = f"{grievance.number}-{kind}-{context.language}.pdf"
+    return letter if letter.store_once(rendered.pdf, rendered.page_count, filename) else None

@@ -7,9 +7,13 @@
 - `CriteriaCopyRequest`: a member or provider asked for the criteria used (H&S 1363.5).
 """
 
+import hashlib
+
 from django.conf import settings
-from django.db import models
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from authorizations.storage import private_storage
@@ -286,6 +290,44 @@ class CriteriaCopyRequest(models.Model):
         return f"Criteria copy for TAR {self.tar_id} ({self.requested_for})"
 
 
+class MemberLetter(models.Model):
+    """What every member letter outside the request notices keeps (grievance and appeal
+    letters): rendered once from its event, immutable, with its hash, in the member's written
+    language and format, and when the law wanted it sent. `store_once` writes it; each kind
+    declares its own `file` (its folder) and its once-per-kind constraint."""
+
+    language = models.CharField(max_length=5)
+    large_print = models.BooleanField(default=False)
+    letter_date = models.DateField()
+    due_at = models.DateTimeField(help_text="When the law wants it sent by.")
+    size = models.PositiveIntegerField()
+    page_count = models.PositiveSmallIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    file: FieldFile  # each kind's own FileField (its folder)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def sent_on_time(self) -> bool:
+        return self.created_at <= self.due_at
+
+    def store_once(self, pdf: bytes, page_count: int, filename: str) -> bool:
+        """Write the PDF and the row. False, leaving no file behind, when the letter of this
+        kind exists already (its unique constraint: a re-delivered event makes none)."""
+        self.size, self.page_count = len(pdf), page_count
+        self.sha256 = hashlib.sha256(pdf).hexdigest()
+        self.file.save(filename, ContentFile(pdf), save=False)
+        try:
+            with transaction.atomic():
+                self.save()
+        except IntegrityError:
+            self.file.delete(save=False)
+            return False
+        return True
+
+
 class GrievanceLetterKind(models.TextChoices):
     # H&S 1368(a)(4); 28 CCR 1300.68(d)(1): written acknowledgement within 5 calendar days.
     ACKNOWLEDGEMENT = "grievance_ack", "Grievance acknowledgement"
@@ -293,7 +335,7 @@ class GrievanceLetterKind(models.TextChoices):
     RESOLUTION = "grievance_resolution", "Grievance resolution"
 
 
-class GrievanceLetter(models.Model):
+class GrievanceLetter(MemberLetter):
     """A grievance letter to the member, rendered once from its event (immutable, with its
     hash), in the member's written language and format (002 "No Cost Linguistic Services":
     grievance acknowledgement and resolution letters are translated)."""
@@ -302,15 +344,7 @@ class GrievanceLetter(models.Model):
         "grievances.Grievance", on_delete=models.PROTECT, related_name="letters"
     )
     kind = models.CharField(max_length=30, choices=GrievanceLetterKind.choices)
-    language = models.CharField(max_length=5)
-    large_print = models.BooleanField(default=False)
-    letter_date = models.DateField()
-    due_at = models.DateTimeField(help_text="When the law wants it sent by.")
     file = models.FileField(storage=private_storage, upload_to="grievance-letters/%Y/%m/")
-    size = models.PositiveIntegerField()
-    page_count = models.PositiveSmallIntegerField()
-    sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -323,10 +357,6 @@ class GrievanceLetter(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} for grievance {self.grievance_id}"
 
-    @property
-    def sent_on_time(self) -> bool:
-        return self.created_at <= self.due_at
-
 
 class AppealLetterKind(models.TextChoices):
     # 42 CFR 438.406(b)(1); 28 CCR 1300.68(d)(1): the appeal acknowledged in writing within 5
@@ -334,7 +364,7 @@ class AppealLetterKind(models.TextChoices):
     ACKNOWLEDGEMENT = "appeal_ack", "Appeal acknowledgement"
 
 
-class AppealLetter(models.Model):
+class AppealLetter(MemberLetter):
     """A letter to the member about their appeal that is not a request notice (the
     acknowledgement), rendered once from its event, immutable with its hash, in the member's
     written language and format."""
@@ -343,15 +373,7 @@ class AppealLetter(models.Model):
         "appeals.Appeal", on_delete=models.PROTECT, related_name="member_letters"
     )
     kind = models.CharField(max_length=30, choices=AppealLetterKind.choices)
-    language = models.CharField(max_length=5)
-    large_print = models.BooleanField(default=False)
-    letter_date = models.DateField()
-    due_at = models.DateTimeField(help_text="When the law wants it sent by.")
     file = models.FileField(storage=private_storage, upload_to="appeal-letters/%Y/%m/")
-    size = models.PositiveIntegerField()
-    page_count = models.PositiveSmallIntegerField()
-    sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -361,7 +383,3 @@ class AppealLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for appeal {self.appeal_id}"
-
-    @property
-    def sent_on_time(self) -> bool:
-        return self.created_at <= self.due_at
