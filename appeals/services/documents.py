@@ -5,9 +5,6 @@ private storage), scoped to who may see the appeal, and every staff read recorde
 
 from __future__ import annotations
 
-import hashlib
-
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -15,9 +12,13 @@ from accounts.models import PLAN_STAFF_ROLES, Role, User
 from appeals.models import OPEN_APPEAL_STATUSES, Appeal, AppealDocument
 from authorizations.models import HistoryAction, Tar
 from authorizations.selectors import tar_scope_q
-from authorizations.services.attachments import ALLOWED_ATTACHMENT_TYPES, sniff_content_type
+from authorizations.services.attachments import (
+    ALLOWED_ATTACHMENT_TYPES,
+    upload_content_type,
+    upload_sha256,
+)
 from authorizations.services.history import history_record
-from tar_portal.errors import DomainError, ErrorCode, invalid
+from tar_portal.errors import DomainError, ErrorCode
 
 # Who may send documents with an appeal: the member, member services for them, and the
 # provider office of the request (42 CFR 438.406(b)(4)). Plan reviewers read them.
@@ -26,23 +27,9 @@ MAX_DOCUMENTS_PER_UPLOAD = 5
 
 
 def appeal_document_check(upload: UploadedFile) -> str:
-    """The checked content type of an upload, or a field error (the same rules as a request's
-    documents); pure apart from reading the upload, so a form can check before filing."""
-    if upload.size is None or upload.size == 0:
-        raise invalid("The file is empty.", file="The file is empty.")
-    limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
-        readable = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
-        raise invalid("The file is too large.", file=f"At most {readable} per file.")
-    upload.seek(0)
-    content_type = sniff_content_type(upload.read(8192))
-    upload.seek(0)
-    if content_type is None:
-        raise invalid(
-            "Unsupported file type.",
-            file="Upload a PDF, PNG, JPEG or TIFF file (checked by its content, not its name).",
-        )
-    return content_type
+    """The checked content type of an upload, or a field error: the same rules as a request's
+    documents; pure apart from reading the upload, so a form can check before filing."""
+    return upload_content_type(upload)
 
 
 def _visible_appeals(user: User):
@@ -70,10 +57,7 @@ def appeal_document_add(
     if user.role not in UPLOADER_ROLES:
         raise DomainError(ErrorCode.PERMISSION_DENIED, "Your role may not add documents.")
     content_type = appeal_document_check(upload)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    digest = upload_sha256(upload)
     with transaction.atomic():
         appeal = (
             _visible_appeals(user)
@@ -94,13 +78,13 @@ def appeal_document_add(
             original_name=(upload.name or "document")[-200:],
             content_type=content_type,
             size=upload.size or 0,
-            sha256=digest.hexdigest(),
+            sha256=digest,
             description=(description or "")[:200],
             uploaded_by=user,
         )
         # The stored name is ours: never trust the client's name for the path.
         document.file.save(
-            f"{appeal.number}-{digest.hexdigest()[:16]}.{ALLOWED_ATTACHMENT_TYPES[content_type]}",
+            f"{appeal.number}-{digest[:16]}.{ALLOWED_ATTACHMENT_TYPES[content_type]}",
             upload,
             save=False,
         )

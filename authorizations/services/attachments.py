@@ -41,11 +41,9 @@ def sniff_content_type(head: bytes) -> str | None:
     return kind.mime if kind.mime in ALLOWED_ATTACHMENT_TYPES else None
 
 
-def attachment_add(
-    *, tar_id: int, user: User, upload: UploadedFile, description: str = ""
-) -> Attachment:
-    if user.role not in (Role.PROVIDER, Role.INTAKE, Role.NURSE, Role.PHYSICIAN):
-        raise DomainError(ErrorCode.PERMISSION_DENIED, "Your role may not add documents.")
+def upload_content_type(upload: UploadedFile) -> str:
+    """The checked content type of an upload (not empty, within ATTACHMENT_MAX_BYTES, a PDF,
+    PNG, JPEG or TIFF by its content), or a field error; every document upload's rules."""
     if upload.size is None or upload.size == 0:
         raise invalid("The file is empty.", file="The file is empty.")
     limit = settings.ATTACHMENT_MAX_BYTES
@@ -53,18 +51,33 @@ def attachment_add(
         readable = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
         raise invalid("The file is too large.", file=f"At most {readable} per file.")
     upload.seek(0)
-    head = upload.read(8192)
-    content_type = sniff_content_type(head)
+    content_type = sniff_content_type(upload.read(8192))
+    upload.seek(0)
     if content_type is None:
         raise invalid(
             "Unsupported file type.",
             file="Upload a PDF, PNG, JPEG or TIFF file (checked by its content, not its name).",
         )
+    return content_type
+
+
+def upload_sha256(upload: UploadedFile) -> str:
+    """The upload's SHA-256 (hex), read in chunks; the upload is left at its start."""
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
+    return digest.hexdigest()
+
+
+def attachment_add(
+    *, tar_id: int, user: User, upload: UploadedFile, description: str = ""
+) -> Attachment:
+    if user.role not in (Role.PROVIDER, Role.INTAKE, Role.NURSE, Role.PHYSICIAN):
+        raise DomainError(ErrorCode.PERMISSION_DENIED, "Your role may not add documents.")
+    content_type = upload_content_type(upload)
+    digest = upload_sha256(upload)
     with transaction.atomic():
         tar = lock_tar(tar_id)
         check_scope(tar, user)
@@ -77,14 +90,14 @@ def attachment_add(
             tar=tar,
             original_name=(upload.name or "document")[-200:],
             content_type=content_type,
-            size=upload.size,
-            sha256=digest.hexdigest(),
+            size=upload.size or 0,  # checked non-empty above
+            sha256=digest,
             description=(description or "")[:200],
             uploaded_by=user,
         )
         # The stored name is ours: never trust the client's name for the path.
         attachment.file.save(
-            f"{tar.number}-{digest.hexdigest()[:16]}.{ALLOWED_ATTACHMENT_TYPES[content_type]}",
+            f"{tar.number}-{digest[:16]}.{ALLOWED_ATTACHMENT_TYPES[content_type]}",
             upload,
             save=False,
         )
