@@ -243,7 +243,7 @@ def submission_bodies(users, count: int) -> list[dict]:
     today = timezone.localdate()
     for n in range(len(present), count):
         member = Member.objects.create(
-            cin=f"{prefix}{n:07d}S",
+            cin=f"S{n:07d}S",
             first_name="Bench",
             last_name=f"Submitter{n}",
             date_of_birth=template.member.date_of_birth,
